@@ -1,0 +1,44 @@
+"""Shared by the benchmark scripts: timed child processes, machine facts, result files."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def run_measured(args: list[str], env: dict | None = None, cwd: Path = ROOT) -> dict:
+    """Run a command; return wall seconds, the child's peak RSS (MiB) and its exit code."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, env={**os.environ, **(env or {})},
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        sys.stderr.write(output)
+        raise SystemExit(f"benchmark command failed ({code}): {' '.join(args)}")
+    return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "output": output}
+
+
+def machine() -> dict:
+    import torch
+
+    return {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
+            "platform": platform.platform(), "date": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def write_results(name: str, payload: dict, table: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    (RESULTS / f"{name}.md").write_text(table + "\n")
+    print(table)

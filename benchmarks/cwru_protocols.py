@@ -1,0 +1,165 @@
+"""WDCNN vs the multimodal models on the CWRU protocols, one table (protocol × model).
+
+    python benchmarks/cwru_protocols.py                       # everything (hours on 2 cores)
+    python benchmarks/cwru_protocols.py --models wdcnn,multimodal_small --protocols cross-load
+
+Protocols (model selection on the source's validation windows only, never on test):
+  recording-time  10 classes, each recording cut in time into train / val / test
+  cross-load      9 fault classes, train loads 0-2, test load 3
+  load-pairs      9 fault classes, train on one load, test on each other load (12 pairs)
+  cross-size      fault location (normal / ball / inner / outer), train 0.007" + 0.021", test 0.014"
+Results merge into benchmarks/results/cwru_protocols.json, so partial runs add up; the table in
+cwru_protocols.md is rebuilt from every stored entry. Speed figures per model: training windows/s,
+inference windows/s at batch 256, peak memory, parameters, FLOPs per window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, machine, run_measured, write_results  # noqa: E402
+
+MODELS = ("wdcnn", "multimodal_small", "multimodal_medium")
+LOADS = ("0", "1", "2", "3")
+LOCATION_MAP = ('{Normal = "normal", B007 = "ball", B014 = "ball", B021 = "ball", IR007 = "inner", '
+                'IR014 = "inner", IR021 = "inner", OR007 = "outer", OR014 = "outer", OR021 = "outer"}')
+
+
+def recipe_for(model: str) -> str:
+    return "recipes/wdcnn.toml" if model == "wdcnn" else "recipes/small.toml"
+
+
+def protocol_runs(protocol: str) -> list[tuple[str, list[str]]]:
+    """(label, overrides) of each training a protocol needs."""
+    fault_classes = ('["ball_007","ball_014","ball_021","inner_007","inner_014","inner_021",'
+                     '"outer_007","outer_014","outer_021"]')
+    if protocol == "recording-time":
+        return [("all", ["data.split=recording-time"])]
+    if protocol == "cross-load":
+        return [("0-2to3", ["data.split=by-condition", "data.condition=load", f"data.classes={fault_classes}",
+                            'data.train_conditions=["0","1","2"]', 'data.test_conditions=["3"]',
+                            "data.fractions=[0.8, 0.2, 0.0]"])]
+    if protocol == "load-pairs":  # one training per source load, tested on the three others
+        return [(f"from{src}", ["data.split=by-condition", "data.condition=load", f"data.classes={fault_classes}",
+                                f'data.train_conditions=["{src}"]',
+                                "data.test_conditions=[" + ",".join(f'"{t}"' for t in LOADS if t != src) + "]",
+                                "data.fractions=[0.8, 0.2, 0.0]"]) for src in LOADS]
+    if protocol == "cross-size":
+        return [("007+021to014", ["data.split=by-condition", "data.condition=size", f"data.label_map={LOCATION_MAP}",
+                                  'data.classes=["normal","ball","inner","outer"]',
+                                  'data.train_conditions=["0.007","0.021"]', 'data.test_conditions=["0.014"]',
+                                  "data.fractions=[0.7, 0.15, 0.15]"])]
+    raise SystemExit(f"unknown protocol {protocol}")
+
+
+def per_load_accuracy(run_dir: Path) -> dict[str, float]:
+    pred = pd.read_csv(run_dir / "test" / "predictions.csv")
+    load = pred["file"].astype(str).str.extract(r"_(\d)\.mat$")[0]
+    return {f"load{k}": float((g["true"] == g["predicted"]).mean()) for k, g in pred.groupby(load)}
+
+
+def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict:
+    cmd = [sys.executable, "-m", "faultcli", "finetune", "--recipe", recipe_for(model), "--out", str(out),
+           "--set", f"model.name={model}"]
+    for item in overrides + extra:
+        cmd += ["--set", item]
+    measured = run_measured(cmd)
+    summary = json.loads((out / "summary.json").read_text())
+    return {**summary, "wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
+
+
+def speed(model: str, window: int = 1024, batch: int = 256) -> dict:
+    """Inference windows/s at batch 256 and FLOPs per window, in this process."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from faultcli.services.kits import build_model
+
+    torch.set_num_threads(2)
+    net = build_model(model, {"num_classes": 10, "window": window, "sample_rate": 12000}).eval()
+    x = torch.randn(batch, 1, window)
+    with torch.no_grad():
+        net(x[:8])
+        with FlopCounterMode(display=False) as counter:
+            net(x[:1])
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            net(x)
+            best = min(best, time.perf_counter() - started)
+    return {"infer_windows_per_s": batch / best, "flops_per_window": counter.get_total_flops(),
+            "params": sum(p.numel() for p in net.parameters())}
+
+
+def table(results: dict) -> str:
+    lines = ["| protocol | model | accuracy | macro-F1 | worst pair | train s | wall s |", "|---|---|---|---|---|---|---|"]
+    for key in sorted(results.get("runs", {})):
+        r = results["runs"][key]
+        worst = f"{r['worst']:.4f}" if "worst" in r else "–"
+        lines.append(f"| {r['protocol']} | {r['model']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {worst} | "
+                     f"{r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")
+    lines += ["", "| model | params | FLOPs/window | infer windows/s (b256) | train windows/s | peak RSS MiB |",
+              "|---|---|---|---|---|---|"]
+    for model, s in sorted(results.get("speed", {}).items()):
+        lines.append(f"| {model} | {s['params']:,} | {s['flops_per_window'] / 1e6:.1f} M | "
+                     f"{s['infer_windows_per_s']:.0f} | {s.get('train_windows_per_s', float('nan')):.0f} | "
+                     f"{s.get('peak_rss_mib', float('nan')):.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--protocols", default="recording-time,cross-load,load-pairs,cross-size")
+    parser.add_argument("--set", dest="extra", action="append", default=[], help="extra recipe override")
+    args = parser.parse_args()
+    path = RESULTS / "cwru_protocols.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.setdefault("runs", {})
+    results.setdefault("speed", {})
+    with tempfile.TemporaryDirectory() as tmp:
+        for model in args.models.split(","):
+            speed_row = {**results["speed"].get(model, {}), **speed(model)}
+            for protocol in args.protocols.split(","):
+                accs, f1s, seconds, wall, pairs = [], [], [], [], {}
+                for label, overrides in protocol_runs(protocol):
+                    out = Path(tmp) / f"{model}-{protocol}-{label}"
+                    r = train(model, overrides, args.extra, out)
+                    print(f"{protocol} {model} {label}: acc {r['test_accuracy']:.4f} f1 {r['test_macro_f1']:.4f} "
+                          f"({r['train_seconds']:.0f} s)", flush=True)
+                    accs.append(r["test_accuracy"])
+                    f1s.append(r["test_macro_f1"])
+                    seconds.append(r["train_seconds"])
+                    wall.append(r["wall_seconds"])
+                    if protocol == "load-pairs":
+                        pairs.update({f"{label[4:]}->{k[4:]}": v for k, v in per_load_accuracy(out).items()})
+                    if protocol == "recording-time":
+                        speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
+                        speed_row["peak_rss_mib"] = r["peak_rss_mib"]
+                        speed_row["train_seconds_recording_time"] = r["train_seconds"]
+                entry = {"protocol": protocol, "model": model, "macro_f1": float(np.mean(f1s)),
+                         "train_seconds": float(np.sum(seconds)), "wall_seconds": float(np.sum(wall)),
+                         "overrides": args.extra}
+                if pairs:  # the mean over the 12 pairs, and the worst pair
+                    entry.update(accuracy=float(np.mean(list(pairs.values()))),
+                                 worst=float(min(pairs.values())), pairs=pairs)
+                else:
+                    entry["accuracy"] = float(np.mean(accs))
+                results["runs"][f"{protocol}/{model}"] = entry
+                results["speed"][model] = speed_row
+                results["machine"] = machine()
+                write_results("cwru_protocols", results, table(results))
+
+
+if __name__ == "__main__":
+    main()

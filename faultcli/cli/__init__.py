@@ -1,0 +1,1 @@
+"""The command line: parse, call one service, print. All Typer code lives here."""

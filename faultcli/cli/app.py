@@ -1,0 +1,56 @@
+"""Root Typer app: global options, command registration, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from faultcli import __version__
+from faultcli.cli import console as con
+
+app = typer.Typer(
+    name="faultcli",
+    help="Deep-learning fault diagnosis: bearing vibration and steel surface images.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        con.console.print(f"faultcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    con.state["debug"] = debug
+
+
+def _register() -> None:
+    # each module adds its own command(s) to `app`; imports stay light (no torch at import time)
+    from faultcli.cli import prep, train  # noqa: F401
+
+
+def main() -> None:
+    from faultcli.errors import UserError
+
+    _register()
+    try:
+        app()
+    except UserError as err:
+        if con.state["debug"]:
+            raise
+        con.report_error(str(err))
+        sys.exit(2)
+    except KeyboardInterrupt:
+        con.report_error("interrupted")
+        sys.exit(130)

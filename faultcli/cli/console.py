@@ -1,0 +1,81 @@
+"""The only rich Console, the progress reporter for terminals, and the error → exit-code mapping."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+state = {"debug": False}
+
+
+class _RichTask:
+    def __init__(self, progress: Progress, task_id: Any) -> None:
+        self.progress, self.task_id = progress, task_id
+
+    def advance(self, n: int = 1, **fields: Any) -> None:
+        info = "  ".join(f"{k} {_fmt(v)}" for k, v in fields.items())
+        self.progress.update(self.task_id, advance=n, info=info)
+
+
+class _PlainTask:
+    """Without a terminal: one log line per completed unit at most every few seconds, and at the end."""
+
+    def __init__(self, description: str, total: int | None) -> None:
+        self.description, self.total, self.done, self.last = description, total, 0, 0.0
+
+    def advance(self, n: int = 1, **fields: Any) -> None:
+        self.done += n
+        now = time.monotonic()
+        if now - self.last > 10 or self.done == self.total:
+            self.last = now
+            info = "  ".join(f"{k} {_fmt(v)}" for k, v in fields.items())
+            of = f"/{self.total}" if self.total else ""
+            console.print(f"{self.description} {self.done}{of} {info}".rstrip(), highlight=False)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+class ConsoleReporter:
+    """Rich progress bars on a terminal; plain log lines when stdout is not one."""
+
+    def __init__(self) -> None:
+        self.interactive = console.is_terminal
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: int | None) -> Iterator[Any]:
+        if not self.interactive:
+            yield _PlainTask(description, total)
+            return
+        columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), TimeRemainingColumn(), TextColumn("{task.fields[info]}")]
+        with Progress(*columns, console=console, transient=False) as progress:
+            yield _RichTask(progress, progress.add_task(description, total=total, info=""))
+
+    def info(self, message: str) -> None:
+        console.print(message, highlight=False)
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*[_fmt(v) for v in row])
+    console.print(table)
+
+
+def report_error(message: str) -> None:
+    """One red line on stderr: what went wrong and what to do."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)

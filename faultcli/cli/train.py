@@ -1,0 +1,70 @@
+"""`faultcli finetune` and `faultcli eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from faultcli.cli import console as con
+from faultcli.cli.app import app
+from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe
+
+SUMMARY_KEYS = ("test_accuracy", "test_macro_f1", "test_accuracy_mean", "test_accuracy_std",
+                "test_macro_f1_mean", "test_macro_f1_std", "best_epoch", "train_seconds", "params",
+                "accuracy", "macro_f1", "ece", "recording_accuracy", "min_class_recall")
+
+
+def print_summary(title: str, summary: dict, run_path: Path) -> None:
+    rows = [[k, summary[k]] for k in SUMMARY_KEYS if k in summary]
+    con.print_table(title, ["figure", "value"], rows)
+    con.console.print(f"run folder: [bold]{run_path}[/]", highlight=False)
+
+
+@app.command(rich_help_panel="Train")
+def finetune(recipe: Recipe = None, overrides: Overrides = None, name: Name = None, out: Out = None,
+             print_config: PrintConfig = False,
+             resume: Annotated[Optional[Path], typer.Option(
+                 "--resume", help="Continue a run from its checkpoints/last.pt (same run folder).")] = None) -> None:
+    """Train a classifier (vibration or images) from a recipe, then evaluate its best checkpoint on test."""
+    from faultcli.config import dump_toml
+    from faultcli.services import train
+    from faultcli.services.common import resolve_config, start_run
+
+    if resume is not None:
+        from faultcli.services.resume import resume_run
+
+        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter())
+        print_summary("finetune (resumed)", summary, path)
+        return
+    cfg = resolve_config(recipe, overrides)
+    if print_config:
+        con.console.print(dump_toml(cfg), highlight=False, markup=False)
+        return
+    with start_run("finetune", cfg, name, out) as run:
+        summary = train.finetune(cfg, run, con.ConsoleReporter())
+    print_summary("finetune", summary, run.path)
+
+
+@app.command("eval", rich_help_panel="Evaluate")
+def evaluate(checkpoint: Annotated[Path, typer.Option(
+                 "--checkpoint", "-c", help="A checkpoint file, or a run folder (its checkpoints/best.pt).")],
+             recipe: Recipe = None, overrides: Overrides = None, name: Name = None, out: Out = None,
+             split: Annotated[str, typer.Option(help="test, val, train or all.")] = "test",
+             print_config: PrintConfig = False) -> None:
+    """Evaluate a checkpoint on a split of its data, or on another labelled folder (--set data.root=...)."""
+    from faultcli.config import dump_toml
+    from faultcli.errors import UserError
+    from faultcli.services.common import start_run
+    from faultcli.services.evaluate import checkpoint_config, run_eval
+
+    if split not in ("test", "val", "train", "all"):
+        raise UserError(f"--split {split!r} is not a split; choose test, val, train or all")
+    state, cfg = checkpoint_config(checkpoint, recipe, overrides)
+    if print_config:
+        con.console.print(dump_toml(cfg), highlight=False, markup=False)
+        return
+    with start_run("eval", cfg, name or cfg.name or "eval", out) as run:
+        summary = run_eval(state, cfg, split, run, con.ConsoleReporter())
+    print_summary(f"eval ({split})", summary, run.path)

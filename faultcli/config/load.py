@@ -1,0 +1,177 @@
+"""Recipe pipeline: TOML → ``extends`` → ``--set`` overrides → typed, checked ``Config`` → resolved TOML."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from faultcli.config.schema import Config
+from faultcli.errors import ConfigError
+
+
+def read_recipe(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a recipe and the chain of recipes it ``extends`` (paths relative to the recipe)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"recipe {path} not found; pass an existing .toml file (see recipes/)")
+    if path.resolve() in _seen:
+        raise ConfigError(f"recipe {path} extends itself in a loop; remove one 'extends'")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"recipe {path} is not valid TOML ({err}); fix the line it names") from None
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise ConfigError(f"recipe {path}: 'extends' must be a file name string")
+    base = read_recipe(path.parent / parent, _seen + (path.resolve(),))
+    return merge(base, raw)
+
+
+def merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; any other value in ``top`` replaces the one in ``base``."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``train.lr=3e-4`` → (["train", "lr"], 0.0003). Values are TOML; a bare word is a string."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} has no '='; write --set section.key=value")
+    key, _, value = text.partition("=")
+    key, value = key.strip(), value.strip()
+    if not key or any(not part for part in key.split(".")):
+        raise ConfigError(f"override {text!r} has an empty key; write --set section.key=value")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        if any(ch in value for ch in "[]{}\"'"):
+            raise ConfigError(f"override {text!r}: {value!r} is not a valid TOML value") from None
+        parsed = value  # bare words such as by-file or /some/folder
+    return key.split("."), parsed
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    for text in overrides:
+        path, value = parse_override(text)
+        node = out
+        for part in path[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {text!r}: {part!r} is not a section")
+            node = child
+        node[path[-1]] = value
+    return out
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp)).replace("typing.", "")
+
+
+def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
+    origin = typing.get_origin(tp)
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {value!r}")
+        return build(tp, value, where)
+    if origin is list:
+        (inner,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        return [_check_value(v, inner, f"{where}[{i}]", {}) for i, v in enumerate(value)]
+    if origin is dict:
+        _, inner = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {value!r}")
+        return {str(k): _check_value(v, inner, f"{where}.{k}", {}) for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError("unions are not used in the schema")
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)  # condition values such as loads are written bare
+    if tp in (int, float, str, bool) and (not isinstance(value, tp) or (tp is int and isinstance(value, bool))):
+        raise ConfigError(f"{where} must be {_type_name(tp)}, got {value!r}")
+    choices = meta.get("choices")
+    if choices and value not in choices:
+        raise ConfigError(f"{where} = {value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
+    lo, hi = meta.get("min"), meta.get("max")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        bounds = f"≥ {lo}" if hi is None else f"between {lo} and {hi}"
+        raise ConfigError(f"{where} = {value!r} is out of range; it must be {bounds}")
+    return value
+
+
+def build(cls: type, raw: dict[str, Any], where: str = "") -> Any:
+    """Check ``raw`` against the dataclass ``cls``: unknown keys, types, choices and ranges."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in raw.items():
+        path = f"{where}.{key}" if where else key
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1)
+            hint = f"; did you mean {(where + '.' if where else '') + close[0]!r}?" if close else ""
+            raise ConfigError(f"unknown recipe key {path!r}{hint} Valid keys here: {', '.join(fields)}")
+        kwargs[key] = _check_value(value, hints[key], path, dict(fields[key].metadata))
+    return cls(**kwargs)
+
+
+def _check_cross_fields(cfg: Config) -> None:
+    d = cfg.data
+    if len(d.fractions) != 3 or abs(sum(d.fractions) - 1.0) > 1e-6 or min(d.fractions) < 0:
+        raise ConfigError(f"data.fractions = {d.fractions} must be three non-negative numbers summing to 1")
+    if d.step > d.window * 4:
+        raise ConfigError(f"data.step = {d.step} skips most of each recording; use a step ≤ data.window")
+    if d.image_size and (len(d.image_size) != 2 or min(d.image_size) < 8):
+        raise ConfigError(f"data.image_size = {d.image_size} must be [height, width], each ≥ 8")
+    if d.fold >= d.folds:
+        raise ConfigError(f"data.fold = {d.fold} must be below data.folds = {d.folds}")
+    if d.label_from == "regex" and "(?P<label>" not in d.label_regex:
+        raise ConfigError("data.label_regex needs a named group (?P<label>...) when data.label_from = 'regex'")
+    for i, (start, _) in enumerate(cfg.train.arcface_weight):
+        if i and start <= cfg.train.arcface_weight[i - 1][0]:
+            raise ConfigError("train.arcface_weight must list [start_epoch, weight] pairs in rising epoch order")
+    for pair in cfg.train.arcface_weight:
+        if len(pair) != 2:
+            raise ConfigError(f"train.arcface_weight entry {pair} must be [start_epoch, weight]")
+    starts = [s.start_epoch for s in cfg.augment]
+    if starts != sorted(starts):
+        raise ConfigError("[[augment]] stages must be listed in rising start_epoch order")
+
+
+def load_config(recipe: Path | None, overrides: list[str] | None = None,
+                base: dict[str, Any] | None = None) -> Config:
+    """The one way a command gets its config. ``base`` (e.g. a checkpoint's config) sits under the recipe."""
+    raw: dict[str, Any] = copy.deepcopy(base) if base else {}
+    if recipe is not None:
+        raw = merge(raw, read_recipe(Path(recipe)))
+        raw.setdefault("name", Path(recipe).stem)
+    raw = apply_overrides(raw, overrides or [])
+    cfg = build(Config, raw)
+    _check_cross_fields(cfg)
+    return cfg
+
+
+def config_to_dict(cfg: Any) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def dump_toml(cfg: Config) -> str:
+    """The fully resolved config as TOML, the file every run folder starts with."""
+    return tomli_w.dumps(config_to_dict(cfg))

@@ -1,0 +1,171 @@
+"""Typed recipe schema. Each field carries its help text and its allowed values or range.
+
+Modules never see these objects: builders in the service layer turn them into flat arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TASKS = ("vibration-classification", "image-classification", "segmentation")
+
+
+def opt(default: Any, help: str, *, choices: tuple[Any, ...] | None = None, min: float | None = None,
+        max: float | None = None, factory: bool = False) -> Any:
+    """A dataclass field with help text and the checks ``config.load`` applies to it."""
+    meta = {"help": help, "choices": choices, "min": min, "max": max}
+    if factory:
+        return field(default_factory=default, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class DataConfig:
+    root: str = opt("", "folder (or file) holding the raw data; every recipe names its data here")
+    format: str = opt("auto", "reader: auto picks by extension",
+                      choices=("auto", "mat", "csv", "xlsx", "npy", "images", "masks", "voc"))
+    include: list[str] = opt(list, "glob patterns (relative to root) of files to read; empty = all readable",
+                             factory=True)
+    exclude: list[str] = opt(list, "glob patterns of files to skip", factory=True)
+    # labels
+    label_from: str = opt("folder", "where a file's class comes from",
+                          choices=("folder", "regex", "prefix", "csv", "mask"))
+    label_regex: str = opt("", "regex with a named group 'label' (and optionally other metadata groups)")
+    label_map: dict[str, str] = opt(dict, "raw label → class name (e.g. B007 = 'ball_007')", factory=True)
+    classes: list[str] = opt(list, "class names in output order; empty = sorted labels found", factory=True)
+    labels_csv: str = opt("", "CSV of labels (columns file,label[,value]) when label_from = 'csv'")
+    label_priority: list[str] = opt(list, "when one image carries several labels: the first listed wins",
+                                    factory=True)
+    # vibration
+    channel: str = opt("DE", "vibration channel in .mat files: DE (drive end), FE (fan end), BA (base)",
+                       choices=("DE", "FE", "BA"))
+    csv_layout: str = opt("auto", "CSV holding one sample per column, or one long signal per file",
+                          choices=("auto", "columns", "signal"))
+    sample_rate: int = opt(12000, "rate (Hz) the dataset is built at; other recordings are resampled", min=1)
+    source_rate: int = opt(0, "rate (Hz) of recordings that say nothing else; 0 = same as sample_rate", min=0)
+    rate_patterns: dict[str, int] = opt(dict, "path regex → sampling rate (e.g. '12k' = 12000, 'normal' = 48000)",
+                                        factory=True)
+    window: int = opt(1024, "samples per window", min=16)
+    step: int = opt(512, "samples between window starts", min=1)
+    # splits
+    split: str = opt("recording-time", "how samples are split into train / val / test",
+                     choices=("recording-time", "by-file", "by-condition", "kfold", "stratified"))
+    fractions: list[float] = opt(lambda: [0.7, 0.15, 0.15], "train / val / test fractions", factory=True)
+    condition: str = opt("load", "metadata column that by-condition splits on")
+    train_conditions: list[str] = opt(list, "condition values for training (by-condition)", factory=True)
+    test_conditions: list[str] = opt(list, "condition values for testing (by-condition)", factory=True)
+    folds: int = opt(5, "number of folds (kfold)", min=2, max=20)
+    fold: int = opt(-1, "run only this fold (0-based); -1 = every fold", min=-1)
+    seed: int = opt(0, "seed for splits")
+    # images
+    image_size: list[int] = opt(list, "[height, width] images are resized to; empty = keep", factory=True)
+    color: str = opt("auto", "channels images are converted to", choices=("auto", "gray", "rgb"))
+    allow_corrupt: bool = opt(False, "skip images that fail to decode (listed) instead of stopping")
+    mask_dir: str = opt("masks", "folder of masks (relative to root) for segmentation data")
+    image_dir: str = opt("images", "folder of images (relative to root) for segmentation data")
+    rle_csv: str = opt("", "CSV of ImageId,ClassId,EncodedPixels run-length masks (Severstal format)")
+    crops: dict[str, str] = opt(dict, "class → crop rule ('center:0.6', 'left:0.5', '*' for the rest)",
+                                factory=True)
+    edges: bool = opt(False, "compute CLAHE + Canny edge maps per image (cached)")
+    edge_sigma: float = opt(0.33, "Canny thresholds at (1 ± sigma) × image median", min=0.0, max=1.0)
+    cache_dir: str = opt("", "where prepared datasets are cached; empty = $FAULTCLI_CACHE or ~/.cache/faultcli")
+
+
+@dataclass
+class ModelConfig:
+    name: str = opt("multimodal_small", "registered model name (faultcli models lists them)")
+    branches: list[str] = opt(lambda: ["time", "fft", "tf"], "branches of the multimodal model",
+                              factory=True)
+    fusion: str = opt("hierarchical", "how branch features are fused",
+                      choices=("hierarchical", "weighted", "concat"))
+    tf_transform: str = opt("stft", "time–frequency image of the tf branch", choices=("stft", "cwt"))
+    order_normalize: bool = opt(False, "spectra in orders of shaft speed (needs the recording's RPM)")
+    dropout: float = opt(0.3, "dropout before the classifier", min=0.0, max=0.9)
+    feature_dim: int = opt(128, "width of the fused feature", min=8)
+    arcface_margin: float = opt(0.3, "ArcFace additive angular margin m (radians)", min=0.0, max=1.5)
+    arcface_scale: float = opt(30.0, "ArcFace scale s", min=1.0)
+    # vision
+    backbone: str = opt("resnet18", "timm backbone for image models")
+    pretrained: bool = opt(False, "load pretrained weights (weights_path, else the hub when online)")
+    weights_path: str = opt("", "local weights file for the backbone / encoder")
+    edge_branch: bool = opt(True, "image classifier: add the edge-map branch")
+    edge_fusion: str = opt("gate", "how edge features join the backbone", choices=("gate", "concat"))
+    # segmentation
+    arch: str = opt("PAN", "smp architecture", choices=("PAN", "Unet", "UnetPlusPlus", "FPN", "DeepLabV3Plus"))
+    encoder: str = opt("efficientnet-b3", "smp encoder name")
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = opt(30, "maximum epochs", min=1)
+    batch_size: int = opt(64, "samples per batch", min=1)
+    lr: float = opt(1e-3, "peak learning rate (AdamW)", min=0.0)
+    weight_decay: float = opt(1e-4, "AdamW weight decay", min=0.0)
+    scheduler: str = opt("cosine", "learning-rate schedule", choices=("cosine", "plateau", "constant"))
+    warmup_epochs: int = opt(1, "linear warm-up epochs before cosine", min=0)
+    plateau_factor: float = opt(0.5, "ReduceLROnPlateau factor", min=0.0, max=1.0)
+    plateau_patience: int = opt(3, "ReduceLROnPlateau patience (epochs)", min=0)
+    loss: str = opt("focal", "classification loss", choices=("ce", "focal", "bce_dice"))
+    focal_gamma: float = opt(2.0, "focal loss γ", min=0.0)
+    class_balance_beta: float = opt(0.999, "per-class α from the effective number of samples (0 = no α)",
+                                    min=0.0, max=0.99999)
+    label_smoothing: float = opt(0.05, "label smoothing", min=0.0, max=0.5)
+    arcface_weight: list[list[float]] = opt(list, "ArcFace loss weight by epoch: [[start_epoch, weight], ...]",
+                                            factory=True)
+    dice_weight: float = opt(0.8, "λ in BCE + λ·Dice", min=0.0)
+    mixup_alpha: float = opt(0.0, "mixup Beta(α, α); 0 = off", min=0.0)
+    mixup_prob: float = opt(0.5, "share of batches that are mixed", min=0.0, max=1.0)
+    grad_clip: float = opt(5.0, "max gradient norm; 0 = off", min=0.0)
+    amp: bool = opt(True, "mixed precision where the device supports it (CUDA)")
+    early_stop_metric: str = opt("val_macro_f1", "validation metric for model selection and early stopping")
+    early_stop_mode: str = opt("max", "whether the metric should rise or fall", choices=("max", "min"))
+    patience: int = opt(8, "epochs without improvement before stopping; 0 = never", min=0)
+    balanced_sampler: bool = opt(False, "draw batches class-balanced")
+    freeze_backbone_epochs: int = opt(0, "image models: epochs with the backbone frozen (fixed switch)", min=0)
+    unfreeze_threshold: float = opt(0.0, "switch to full finetuning when the val metric gains less than "
+                                    "this over unfreeze_window epochs; 0 = fixed switch only", min=0.0)
+    unfreeze_window: int = opt(3, "epochs the unfreeze rule looks back over", min=1)
+    device: str = opt("auto", "auto, cpu or cuda")
+    threads: int = opt(0, "torch CPU threads; 0 = all cores", min=0)
+    tensorboard: bool = opt(False, "also log to TensorBoard in the run folder")
+    max_train_batches: int = opt(0, "cap on batches per epoch (quick runs); 0 = all", min=0)
+
+
+@dataclass
+class AugmentStage:
+    start_epoch: int = opt(0, "first epoch of this stage", min=0)
+    noise_std: float = opt(0.0, "Gaussian noise, std relative to the window's std", min=0.0)
+    shift: float = opt(0.0, "max circular time shift (fraction of the window)", min=0.0, max=1.0)
+    scale: float = opt(0.0, "amplitude scaling ±", min=0.0, max=1.0)
+    warp: float = opt(0.0, "time warping: max speed change ±", min=0.0, max=0.5)
+    mask: float = opt(0.0, "random masking: max masked fraction", min=0.0, max=0.9)
+    impulses: int = opt(0, "max added impulses", min=0)
+    prob: float = opt(0.5, "probability each augmentation is applied to a sample", min=0.0, max=1.0)
+    # images
+    flip: bool = opt(False, "random horizontal and vertical flips")
+    rotate: float = opt(0.0, "max rotation (degrees)", min=0.0, max=180.0)
+    brightness: float = opt(0.0, "brightness / contrast jitter ±", min=0.0, max=1.0)
+    resized_crop: float = opt(0.0, "random resized crop: min area kept (0 = off)", min=0.0, max=1.0)
+
+
+@dataclass
+class EvalConfig:
+    tsne_max_points: int = opt(2000, "points in the t-SNE plot", min=10)
+    calibration_bins: int = opt(15, "bins of the reliability diagram and ECE", min=2)
+    tta_flip: bool = opt(False, "segmentation: horizontal-flip test-time augmentation")
+    tile_overlap: float = opt(0.25, "segmentation: overlap of tiles for images larger than training size",
+                              min=0.0, max=0.9)
+    batch_size: int = opt(256, "samples per batch at evaluation", min=1)
+
+
+@dataclass
+class Config:
+    task: str = opt("vibration-classification", "what the recipe trains", choices=TASKS)
+    name: str = opt("", "run name; default: the recipe's file name")
+    seed: int = opt(0, "seed for weights, batches and augmentation")
+    data: DataConfig = opt(DataConfig, "data section", factory=True)
+    model: ModelConfig = opt(ModelConfig, "model section", factory=True)
+    train: TrainConfig = opt(TrainConfig, "training section", factory=True)
+    augment: list[AugmentStage] = opt(list, "augmentation stages by epoch ([[augment]] tables)", factory=True)
+    eval: EvalConfig = opt(EvalConfig, "evaluation section", factory=True)

@@ -1,0 +1,439 @@
+"""Prepared image datasets: read, crop, resize, split and cache images (and masks, edge maps) once.
+
+``prepare_images`` writes ``<cache>/images/<key>/`` (images.npy, edges.npy, masks.npy, items.csv,
+manifest.json; see docs/architecture.md) and ``ImageDataset.load`` reads it back memory-mapped.
+``load_image`` is the per-image path shared with inference: decode → colour → crop rule → resize.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from faultcli.config.schema import DataConfig
+from faultcli.data.cache import cache_root, dataset_key, file_sha1, publish_folder, staging_dir
+from faultcli.data.crops import apply_crop, check_crops, crop_rule_for
+from faultcli.data.edges import edge_map
+from faultcli.data.image_items import NO_CLASS, Collected, Item, collect_classification, collect_segmentation
+from faultcli.data.readers.images import decode_image, is_gray, to_color
+from faultcli.data.readers.masks import read_mask
+from faultcli.data.rle import decode as rle_decode
+from faultcli.errors import ConfigError, DataError
+from faultcli.progress import NullReporter, Reporter
+from faultcli.runs import atomic_write_json
+
+FORMAT_VERSION = 1  # bump when the files written here change meaning
+IMAGE_TASKS = ("image-classification", "segmentation")
+SPLIT_CODES = {"train": 0, "val": 1, "test": 2}
+REPORT_NOTES = {
+    "files_without_labels": "image(s) without a label",
+    "labels_without_files": "label(s) or annotation(s) without an image",
+    "outside_classes": "image(s) of classes not in data.classes, left out",
+    "files_without_boxes": "image(s) without a VOC annotation",
+    "undecodable": "undecodable image(s), skipped",
+}
+
+
+# ----------------------------------------------------------------------------- one image
+
+
+def resize(image: np.ndarray, size: tuple[int, int] | list[int] | None, nearest: bool = False) -> np.ndarray:
+    """Resize (H, W[, C]) to ``size`` = (height, width); ``None``/empty keeps it. Keeps a trailing C axis."""
+    if not size or tuple(image.shape[:2]) == tuple(size):
+        return image
+    height, width = int(size[0]), int(size[1])
+    shrinking = height <= image.shape[0] and width <= image.shape[1]
+    interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    out = cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=interpolation)
+    return out[:, :, None] if image.ndim == 3 and out.ndim == 2 else out
+
+
+def process_image(image: np.ndarray, color: str, crop_rule: str, image_size: list[int] | None) -> np.ndarray:
+    """Decoded image → uint8 (H, W, C): colour ('gray' / 'rgb' / 'auto' keeps gray as gray), crop, resize."""
+    if color == "auto":
+        color = "gray" if is_gray(image) else "rgb"
+    return resize(apply_crop(to_color(image, color), crop_rule), image_size)
+
+
+def load_image(path: Path, color: str, crop_rule: str = "none", image_size: list[int] | None = None) -> np.ndarray:
+    """Read one image exactly as ``prepare_images`` does: uint8 (H, W, C), C = 1 (gray) or 3 (rgb).
+
+    For a model's input pass the dataset manifest's ``color``, ``image_size`` and
+    ``crop_rule_for(class_or_None, manifest["crops"])``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"image {path} not found; pass an existing image file")
+    image = decode_image(path)
+    if image is None:
+        raise DataError(f"image {path} cannot be decoded; check that it is a valid jpg/png/bmp/tif file")
+    return process_image(image, color, crop_rule, image_size)
+
+
+# ----------------------------------------------------------------------------- the prepared dataset
+
+
+@dataclass
+class ImageDataset:
+    """A prepared image dataset, arrays memory-mapped from its cache folder."""
+
+    path: Path
+    manifest: dict[str, Any]
+    items: pd.DataFrame
+    images: np.ndarray  # uint8 (N, H, W, C)
+    edges: np.ndarray | None = None  # uint8 (N, H, W) in {0, 255}
+    masks: np.ndarray | None = None  # uint8 (N, K, H, W) in {0, 1}
+    cache_hit: bool = False
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.manifest["classes"])
+
+    @classmethod
+    def load(cls, folder: Path) -> ImageDataset:
+        folder = Path(folder)
+        if not (folder / "manifest.json").is_file():
+            raise DataError(f"{folder} is not a prepared image dataset (no manifest.json); run faultcli prep")
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        items = pd.read_csv(folder / "items.csv", dtype={"label": str, "file": str}, keep_default_na=False)
+
+        def optional(name: str) -> np.ndarray | None:
+            path = folder / name
+            return np.load(path, mmap_mode="r") if path.is_file() else None
+
+        return cls(
+            folder,
+            manifest,
+            items,
+            np.load(folder / "images.npy", mmap_mode="r"),
+            optional("edges.npy"),
+            optional("masks.npy"),
+        )
+
+    def indices(self, split: str, fold: int | None = None) -> np.ndarray:
+        """Item rows of ``split`` (train / val / test / all). kfold: test = fold k, val = fold k+1, train = rest."""
+        codes = self.items["split"].to_numpy()
+        if split == "all":
+            return np.arange(len(codes))
+        if split not in SPLIT_CODES:
+            raise ValueError(f"split must be train, val, test or all, got {split!r}")
+        if self.manifest["split"] != "kfold":
+            return np.flatnonzero(codes == SPLIT_CODES[split])
+        fold = self._fold(fold)
+        folds = int(self.manifest["folds"])
+        test, val = codes == fold, codes == (fold + 1) % folds
+        picked = {"test": test, "val": val, "train": ~(test | val)}[split]
+        return np.flatnonzero(picked)
+
+    def _fold(self, fold: int | None) -> int:
+        return int(self.manifest.get("fold", 0) if fold is None else fold)
+
+    def norm(self, fold: int | None = None) -> tuple[list[float], list[float]]:
+        """Per-channel (mean, std) in 0..1 units of the training images (of ``fold`` for kfold)."""
+        stats = (
+            self.manifest["norm_folds"][self._fold(fold)]
+            if self.manifest["split"] == "kfold"
+            else self.manifest["norm"]
+        )
+        return list(stats["mean"]), list(stats["std"])
+
+    def labels_for(self, rows: np.ndarray) -> np.ndarray:
+        """int64 class index per row (-1: segmentation image without any mask)."""
+        return self.items["class_index"].to_numpy(dtype=np.int64)[np.asarray(rows, dtype=np.int64)]
+
+
+# ----------------------------------------------------------------------------- prepare
+
+
+def check_image_config(cfg: DataConfig, task: str) -> Path:
+    """Checks that need no pixel; returns data.root as a Path."""
+    if task not in IMAGE_TASKS:
+        raise ConfigError(f"task {task!r} is not an image task; use image-classification or segmentation")
+    if cfg.split in ("recording-time", "by-condition"):
+        raise ConfigError(
+            f"data.split = {cfg.split!r} has no meaning for images; set data.split = 'stratified' (or 'kfold')"
+        )
+    if cfg.format not in ("auto", "images", "masks", "voc"):
+        raise ConfigError(f"data.format = {cfg.format!r} is a vibration format; use auto, images, masks or voc")
+    if cfg.label_from == "csv" and not cfg.labels_csv:
+        raise ConfigError("data.label_from = 'csv' needs data.labels_csv (a CSV with columns file,label[,value])")
+    if len(set(cfg.classes)) != len(cfg.classes):
+        raise ConfigError(f"data.classes = {cfg.classes} lists a class twice; list each class once")
+    if not cfg.root:
+        raise ConfigError("data.root is empty; set it to the folder holding the images")
+    root = Path(cfg.root)
+    if not root.is_dir():
+        raise DataError(f"data.root = {cfg.root} is not a folder (from {Path.cwd()}); fix the path")
+    return root
+
+
+def prepare_images(data_cfg: DataConfig, task: str, reporter: Reporter | None = None) -> ImageDataset:
+    """Prepare (or reuse from the cache) the dataset of an image-classification or segmentation recipe."""
+    reporter = reporter or NullReporter()
+    root = check_image_config(data_cfg, task)
+    collect = collect_segmentation if task == "segmentation" else collect_classification
+    collected = collect(data_cfg, root)
+    check_crops(data_cfg.crops, collected.classes)
+    image_sha1, hashes = _hash_sources(collected, root, reporter)
+    key = dataset_key("images", dataclasses.asdict(data_cfg), hashes, {"task": task, "version": FORMAT_VERSION})
+    final = cache_root(data_cfg.cache_dir) / "images" / key
+    if (final / "manifest.json").is_file():
+        reporter.info(f"reusing prepared dataset {final}")
+        return dataclasses.replace(ImageDataset.load(final), cache_hit=True)
+    staging = staging_dir(final.parent)
+    try:
+        _build(data_cfg, task, root, collected, image_sha1, hashes, key, staging, reporter)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    publish_folder(staging, final)
+    reporter.info(f"prepared {task} dataset in {final}")
+    return ImageDataset.load(final)
+
+
+def _hash_sources(collected: Collected, root: Path, reporter: Reporter) -> tuple[list[str], list[str]]:
+    """SHA-1 of each image (in item order), and ``rel:sha1`` strings of every source for the cache key."""
+    extra = sorted(set(collected.extra_sources))
+    image_sha1, hashes = [], []
+    with reporter.task("hashing files", total=len(collected.items) + len(extra)) as task:
+        for item in collected.items:
+            image_sha1.append(file_sha1(item.path))
+            hashes.append(f"{item.rel}:{image_sha1[-1]}")
+            task.advance()
+        for path in extra:
+            full, base = path.resolve(), root.resolve()
+            name = full.relative_to(base).as_posix() if full.is_relative_to(base) else path.name
+            hashes.append(f"{name}:{file_sha1(path)}")
+            task.advance()
+    return image_sha1, hashes
+
+
+def _item_mask(item: Item, classes: list[str], shape: tuple[int, int]) -> np.ndarray:
+    """uint8 (K, H, W) masks of one item at its original size: the mask in the channel of its class."""
+    masks = np.zeros((len(classes), *shape), dtype=np.uint8)
+    if item.mask is not None:
+        masks[classes.index(item.label)] = read_mask(item.mask, shape)
+    for name, rle in item.rle:
+        masks[classes.index(name)] |= rle_decode(rle, shape[0], shape[1], where=f"RLE of {item.rel} class {name}")
+    return masks
+
+
+def _read_all(cfg: DataConfig, task: str, collected: Collected, reporter: Reporter):
+    """Decode, colour, crop and resize every item; returns kept items' rows and arrays."""
+    kept, images, masks, sizes, undecodable, gray, first_bad = [], [], [], [], [], True, None
+    color = cfg.color
+    with reporter.task("reading images", total=len(collected.items)) as task_bar:
+        for row, item in enumerate(collected.items):
+            task_bar.advance()
+            raw = decode_image(item.path)
+            if raw is None:
+                undecodable.append(item.rel)
+                first_bad = first_bad or item.path
+                continue
+            gray = gray and is_gray(raw)
+            rule = crop_rule_for(item.label, cfg.crops)
+            images.append(process_image(raw, color, rule, cfg.image_size))
+            if task == "segmentation":
+                full = _item_mask(item, collected.classes, raw.shape[:2])
+                masks.append(np.stack([resize(apply_crop(m, rule), cfg.image_size, nearest=True) for m in full]))
+            kept.append(row)
+            sizes.append(raw.shape[:2])
+    if undecodable and not cfg.allow_corrupt:
+        more = f" and {len(undecodable) - 1} more" if len(undecodable) > 1 else ""
+        raise DataError(
+            f"image {first_bad}{more} cannot be decoded; fix or remove it, "
+            "or set data.allow_corrupt = true to skip undecodable images"
+        )
+    if not images:
+        raise DataError("no image could be decoded; check the files under data.root")
+    (h, w), odd = images[0].shape[:2], [k for k, im in enumerate(images) if im.shape[:2] != images[0].shape[:2]]
+    if odd:
+        other = images[odd[0]].shape
+        raise DataError(
+            f"images have different sizes ({collected.items[kept[0]].rel} is {h}×{w}, "
+            f"{collected.items[kept[odd[0]]].rel} is {other[0]}×{other[1]}); set data.image_size = [{h}, {w}] "
+            "to resize them all"
+        )
+    if color == "auto" and not gray:  # some images are colour: gray ones become three equal channels
+        images = [np.repeat(im, 3, axis=2) if im.shape[2] == 1 else im for im in images]
+    return kept, np.stack(images), (np.stack(masks) if masks else None), sizes, undecodable
+
+
+def split_items(strata: np.ndarray, split: str, fractions: list[float], folds: int, seed: int) -> np.ndarray:
+    """Split codes per item, stratified by ``strata``: 0/1/2 (train/val/test) or, for kfold, the fold number.
+
+    'by-file' is the same as 'stratified' here: every image is its own file.
+    """
+    strata = np.asarray(strata)
+    rows = np.arange(len(strata))
+    out = np.zeros(len(strata), dtype=np.int64)
+    try:
+        if split == "kfold":
+            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+            for fold, (_, test) in enumerate(splitter.split(rows, strata)):
+                out[test] = fold
+            return out
+        train_f, val_f, test_f = fractions
+        rest = rows
+        if test_f > 0:
+            rest, test = train_test_split(rows, test_size=test_f, stratify=strata, random_state=seed)
+            out[test] = SPLIT_CODES["test"]
+        if val_f > 0:
+            _, val = train_test_split(
+                rest, test_size=val_f / (train_f + val_f), stratify=strata[rest], random_state=seed
+            )
+            out[val] = SPLIT_CODES["val"]
+    except ValueError as err:
+        counts = pd.Series(strata).value_counts()
+        raise DataError(
+            f"cannot split {len(strata)} images of {len(counts)} classes stratified by class ({err}); the smallest "
+            f"class ({counts.index[-1]}) has {counts.iloc[-1]} image(s): add images, change data.fractions / "
+            "data.folds, or drop the class with data.classes"
+        ) from None
+    return out
+
+
+def channel_stats(images: np.ndarray, rows: np.ndarray, chunk: int = 256) -> dict[str, list[float]]:
+    """Per-channel mean and std (0..1 units) of ``images[rows]``, accumulated in chunks of float64."""
+    channels = images.shape[-1]
+    total, squares, count = np.zeros(channels), np.zeros(channels), 0
+    for start in range(0, len(rows), chunk):
+        block = images[np.sort(rows[start : start + chunk])].astype(np.float64) / 255.0
+        total += block.sum(axis=(0, 1, 2))
+        squares += (block**2).sum(axis=(0, 1, 2))
+        count += block[..., 0].size
+    if count == 0:
+        return {"mean": [0.5] * channels, "std": [0.25] * channels}
+    mean = total / count
+    std = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
+    return {"mean": mean.tolist(), "std": np.maximum(std, 1e-6).tolist()}
+
+
+def _counts(
+    labels: list[str], classes: list[str], codes: np.ndarray, split: str, folds: int
+) -> dict[str, dict[str, int]]:
+    names = [f"fold{k}" for k in range(folds)] if split == "kfold" else list(SPLIT_CODES)
+    table: dict[str, dict[str, int]] = {name: dict.fromkeys(classes, 0) for name in names}
+    for label, code in zip(labels, codes.tolist(), strict=True):
+        table[names[code]][label] = table[names[code]].get(label, 0) + 1
+    return table
+
+
+def _check_counts(counts: dict[str, dict[str, int]], classes: list[str], required: list[str], split: str) -> None:
+    for part in required:
+        for name in classes:
+            if counts[part].get(name, 0) == 0:
+                raise DataError(
+                    f"class {name!r} has no image in the {part} split (data.split = {split}); add images, "
+                    "change data.fractions / data.folds, or drop the class with data.classes"
+                )
+
+
+def _split_info(
+    cfg: DataConfig, task: str, images: np.ndarray, labels: list[str], classes: list[str]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Split codes and the manifest keys describing them: split, counts, norm (+ folds, fold, norm_folds)."""
+    kfold = cfg.split == "kfold"
+    codes = split_items(np.asarray(labels), cfg.split, cfg.fractions, cfg.folds, cfg.seed)
+    counts = _counts(labels, classes, codes, cfg.split, cfg.folds)
+    required = list(counts) if kfold else [s for s, f in zip(SPLIT_CODES, cfg.fractions, strict=True) if f > 0]
+    info: dict[str, Any] = {"split": "kfold" if kfold else "stratified", "counts": counts}
+    if task == "segmentation":
+        # a class may only ever appear beside another one's mask: note it rather than stop
+        absent = [f"{name} ({part})" for part in required for name in classes if not counts[part][name]]
+        if absent:
+            info["notes"] = [f"classes that are no image's main class in a split: {', '.join(absent)}"]
+    else:
+        _check_counts(counts, classes, required, cfg.split)
+    if kfold:
+        info.update(folds=cfg.folds, fold=max(cfg.fold, 0))
+        info["norm_folds"] = [
+            channel_stats(images, np.flatnonzero((codes != k) & (codes != (k + 1) % cfg.folds)))
+            for k in range(cfg.folds)
+        ]
+        info["norm"] = info["norm_folds"][info["fold"]]
+    else:
+        info["norm"] = channel_stats(images, np.flatnonzero(codes == SPLIT_CODES["train"]))
+    return codes, info
+
+
+def _build(
+    cfg: DataConfig,
+    task: str,
+    root: Path,
+    collected: Collected,
+    image_sha1: list[str],
+    hashes: list[str],
+    key: str,
+    out: Path,
+    reporter: Reporter,
+) -> None:
+    """Read every image and write the dataset files into ``out`` (manifest last)."""
+    kept, images, masks, sizes, undecodable = _read_all(cfg, task, collected, reporter)
+    items = [collected.items[k] for k in kept]
+    classes = collected.classes
+    class_index = np.array([classes.index(i.label) if i.label is not None else -1 for i in items], dtype=np.int64)
+    labels = [i.label if i.label is not None else NO_CLASS for i in items]
+    codes, split_info = _split_info(cfg, task, images, labels, classes)
+    if cfg.edges:
+        with reporter.task("edge maps", total=len(images)) as bar:
+            edges = np.empty(images.shape[:3], dtype=np.uint8)
+            for n, image in enumerate(images):
+                edges[n] = edge_map(image, cfg.edge_sigma)
+                bar.advance()
+        np.save(out / "edges.npy", edges)
+    np.save(out / "images.npy", images)
+    if masks is not None:
+        np.save(out / "masks.npy", masks)
+    pd.DataFrame(
+        {
+            "item": np.arange(len(items)),
+            "file": [i.rel for i in items],
+            "sha1": [image_sha1[k] for k in kept],
+            "label": [i.label or "" for i in items],
+            "class_index": class_index,
+            "split": codes,
+            "height": [s[0] for s in sizes],
+            "width": [s[1] for s in sizes],
+        }
+    ).to_csv(out / "items.csv", index=False)
+    manifest: dict[str, Any] = {
+        "kind": "images",
+        "task": task,
+        "key": key,
+        "format_version": FORMAT_VERSION,
+        "classes": classes,
+        "root": str(root.resolve()),
+        "fractions": list(cfg.fractions),
+        "seed": cfg.seed,
+        "image_size": list(images.shape[1:3]),
+        "channels": int(images.shape[3]),
+        "color": "gray" if images.shape[3] == 1 else "rgb",
+        "crops": dict(cfg.crops),
+        "edges": bool(cfg.edges),
+        "edge_sigma": cfg.edge_sigma,
+        "masks": masks is not None,
+        "sources": [{"file": h.rsplit(":", 1)[0], "sha1": h.rsplit(":", 1)[1]} for h in hashes],
+        "report": {**collected.report, "undecodable": undecodable},
+        **split_info,
+    }
+    boxes = {i.rel: i.boxes for i in items if i.boxes is not None}
+    if boxes:
+        manifest["boxes"] = boxes
+    notes = manifest.pop("notes", []) + [
+        f"{len(v)} {REPORT_NOTES.get(k, k)} (first: {v[0]}); see the manifest's report"
+        for k, v in manifest["report"].items()
+        if v
+    ]
+    if notes:
+        manifest["notes"] = notes
+    atomic_write_json(out / "manifest.json", manifest)  # last: its presence marks a complete folder

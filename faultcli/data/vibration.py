@@ -1,0 +1,403 @@
+"""Prepared vibration datasets: read, label, resample, window, split, normalise, cache; and load them back.
+
+The folder format is the contract in docs/architecture.md ("Prepared datasets"). Relative
+``data.root`` and ``data.cache_dir`` paths are taken from the current working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from faultcli.config.schema import DataConfig
+from faultcli.data import cache, labels
+from faultcli.data.readers import EXTENSIONS, VIBRATION_FORMATS, format_of, reader_for
+from faultcli.data.splits import SPLITS, plan_segments
+from faultcli.data.windows import cut_windows
+from faultcli.errors import ConfigError, DataError
+from faultcli.progress import NullReporter, Reporter
+
+KIND = "vibration"
+FORMAT_VERSION = 1  # bump when the folder layout changes, so old caches miss
+
+
+@dataclass
+class VibrationDataset:
+    """A prepared dataset folder: recordings table, window index and memory-mapped signals."""
+
+    path: Path
+    manifest: dict[str, Any]
+    recordings: pd.DataFrame
+    windows: np.ndarray  # int64 (N, 4): recording, start, class_index, split (or fold)
+    signals: np.ndarray  # float32 1-D, memory-mapped
+    cache_hit: bool = False
+
+    @classmethod
+    def load(cls, folder: Path) -> VibrationDataset:
+        folder = Path(folder)
+        if not (folder / "manifest.json").is_file():
+            raise DataError(f"{folder} is not a prepared vibration dataset (no manifest.json); run faultcli prep")
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        recordings = pd.read_csv(folder / "recordings.csv").sort_values("recording", ignore_index=True)
+        windows = np.load(folder / "windows.npy")
+        signals = np.load(folder / "signals.npy", mmap_mode="r")
+        return cls(path=folder, manifest=manifest, recordings=recordings, windows=windows, signals=signals)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.manifest["classes"])
+
+    @property
+    def window(self) -> int:
+        return int(self.manifest["window"])
+
+    def _fold(self, fold: int | None) -> int:
+        return int(self.manifest.get("fold", 0) if fold is None else fold)
+
+    def indices(self, split: str, fold: int | None = None) -> np.ndarray:
+        """Window rows of ``split`` (train, val, test, all). kfold: test = fold k, val = k+1, train = rest."""
+        codes = self.windows[:, 3]
+        if split == "all":
+            return np.arange(len(self.windows))
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of train, val, test, all; got {split!r}")
+        if self.manifest["split"] != "kfold":
+            return np.flatnonzero(codes == SPLITS.index(split))
+        k, folds = self._fold(fold), int(self.manifest["folds"])
+        held = {"test": [k], "val": [(k + 1) % folds]}
+        if split == "train":
+            return np.flatnonzero(~np.isin(codes, [k, (k + 1) % folds]))
+        return np.flatnonzero(np.isin(codes, held[split]))
+
+    def norm(self, fold: int | None = None) -> tuple[float, float]:
+        """(mean, std) of the training windows (of ``fold`` for kfold)."""
+        if self.manifest["split"] == "kfold":
+            stats = self.manifest["norm_folds"][self._fold(fold)]
+        else:
+            stats = self.manifest["norm"]
+        return float(stats["mean"]), float(stats["std"])
+
+    def signals_for(self, rows: np.ndarray) -> np.ndarray:
+        """Raw (not normalised) float32 windows, shape (n, window)."""
+        w = self.windows[np.asarray(rows, dtype=np.int64)]
+        offsets = self.recordings["offset"].to_numpy(dtype=np.int64)
+        starts = offsets[w[:, 0]] + w[:, 1]
+        return np.asarray(self.signals[starts[:, None] + np.arange(self.window)], dtype=np.float32)
+
+    def labels_for(self, rows: np.ndarray) -> np.ndarray:
+        return self.windows[np.asarray(rows, dtype=np.int64), 2]
+
+    def recording_for(self, rows: np.ndarray) -> np.ndarray:
+        return self.windows[np.asarray(rows, dtype=np.int64), 0]
+
+    def rpm_for(self, rows: np.ndarray) -> np.ndarray:
+        rpm = self.recordings["rpm"].to_numpy(dtype=np.float32)
+        return rpm[self.recording_for(rows)]
+
+
+def resample(signal: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
+    """Polyphase resampling by the rational factor target/source (``scipy.signal.resample_poly``)."""
+    if source_rate == target_rate:
+        return signal
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(target_rate / source_rate).limit_denominator(1000)
+    return resample_poly(signal, ratio.numerator, ratio.denominator)
+
+
+def find_files(root: Path, fmt: str, include: list[str], exclude: list[str]) -> list[Path]:
+    """Readable files under ``root`` (sorted). ``include``/``exclude``: fnmatch globs on the relative path.
+
+    With ``fmt`` = auto, files are picked by extension; with an explicit format and ``include`` patterns,
+    every included file is read with that reader (e.g. ``*.txt`` as csv).
+    """
+    if fmt not in ("auto", *VIBRATION_FORMATS):
+        raise ConfigError(
+            f"data.format = {fmt!r} is for image data; use auto, {', '.join(VIBRATION_FORMATS)} "
+            "for vibration recordings"
+        )
+    if not root.exists():
+        raise DataError(
+            f"data.root {root} does not exist (relative paths start at {Path.cwd()}); "
+            "set data.root to the folder holding the recordings"
+        )
+    candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    base = root.parent if root.is_file() else root
+    out = []
+    for path in candidates:
+        rel = path.relative_to(base).as_posix()
+        if any(part.startswith(".") for part in Path(rel).parts):
+            continue
+        if include and not any(fnmatch(rel, pat) for pat in include):
+            continue
+        if any(fnmatch(rel, pat) for pat in exclude):
+            continue
+        kind = format_of(path)
+        # auto: known extensions only; a named format: its extension, or any file include picks out
+        wanted = kind is not None if fmt == "auto" else kind == fmt or (kind is None and bool(include))
+        if wanted:
+            out.append(path)
+    if not out:
+        exts = ", ".join(sorted(EXTENSIONS))
+        raise DataError(
+            f"data.root {root} holds no readable files ({exts}); check data.root, data.include and data.format"
+        )
+    return out
+
+
+def _number_or_text(value: str) -> Any:
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def condition_text(value: Any) -> str:
+    """A metadata value as recipes write it: 2.0 → "2", NaN → ""."""
+    if value is None or isinstance(value, float) and np.isnan(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _label_files(d: DataConfig, base: Path, files: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
+    """One dict per kept file (path, rel, label, metadata) and the ordered class list."""
+    regex = None
+    if d.label_from == "regex":
+        regex = labels.compile_regex(d.label_regex, "data.label_regex")
+        labels.check_label_regex(regex)
+    rels = [f.relative_to(base).as_posix() for f in files]
+    parsed = [labels.raw_label(rel, d.label_from, regex, root_name=base.name) for rel in rels]
+    names, classes = labels.class_names([raw for raw, _ in parsed], d.label_map, d.classes)
+    out = []
+    for path, rel, name, (_, groups) in zip(files, rels, names, parsed, strict=True):
+        if name not in classes:
+            continue
+        meta = labels.parse_name(rel)
+        meta.update({k: _number_or_text(v) for k, v in groups.items()})
+        out.append({"path": path, "rel": rel, "label": name, "meta": meta})
+    return out, classes
+
+
+def _check_finite(signal: np.ndarray, where: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(signal))
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(
+            f"{where}: sample {i} is {signal[i]} ({bad.size} non-finite values); clean the "
+            "recording or skip the file with data.exclude"
+        )
+
+
+def _read_all(
+    d: DataConfig, entries: list[dict[str, Any]], classes: list[str], reporter: Reporter
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The recordings table and the concatenated, resampled float32 signals."""
+    rows, chunks, offset = [], [], 0
+    with reporter.task("reading", total=len(entries)) as task:
+        for entry in entries:
+            fmt = d.format if d.format != "auto" else format_of(entry["path"])
+            pattern_rate = labels.rate_from_patterns(entry["rel"], d.rate_patterns)
+            for raw in reader_for(fmt)(entry["path"], channel=d.channel, csv_layout=d.csv_layout):
+                where = str(entry["path"]) + (f" [{raw.part}]" if raw.part else "")
+                _check_finite(raw.signal, where)
+                rate = raw.rate or pattern_rate or d.source_rate or d.sample_rate
+                signal = resample(raw.signal, rate, d.sample_rate).astype(np.float32)
+                if signal.size < d.window:
+                    raise DataError(
+                        f"{where} has {signal.size} samples at {d.sample_rate} Hz, fewer than "
+                        f"data.window = {d.window}; use a smaller data.window or skip the file"
+                    )
+                meta = {**entry["meta"]}
+                if raw.rpm is not None:
+                    meta["rpm"] = raw.rpm
+                if raw.sensor:
+                    meta["sensor"] = raw.sensor
+                rows.append(
+                    {
+                        "recording": len(rows),
+                        "file": entry["rel"],
+                        "part": raw.part,
+                        "sha1": entry["sha1"],
+                        "label": entry["label"],
+                        "class_index": classes.index(entry["label"]),
+                        "offset": offset,
+                        "length": signal.size,
+                        "source_rate": float(rate),
+                        **meta,
+                    }
+                )
+                chunks.append(signal)
+                offset += signal.size
+            task.advance()
+    table = pd.DataFrame(rows)
+    for column in labels.METADATA:
+        if column not in table:
+            table[column] = np.nan
+    first = list(labels.RESERVED) + ["rpm", "fault", "size", "load", "position", "sensor"]
+    table = table[first + sorted(c for c in table.columns if c not in first)]
+    table["rpm"] = pd.to_numeric(table["rpm"], errors="coerce")
+    return table, np.concatenate(chunks)
+
+
+def _counts(windows: np.ndarray, classes: list[str], split_names: list[str]) -> dict[str, dict[str, int]]:
+    out = {}
+    for code, name in enumerate(split_names):
+        sel = windows[windows[:, 3] == code, 2]
+        hist = np.bincount(sel, minlength=len(classes))
+        out[name] = {c: int(hist[i]) for i, c in enumerate(classes)}
+    return out
+
+
+def _check_counts(d: DataConfig, counts: dict[str, dict[str, int]], required: list[str]) -> None:
+    hints = {
+        "recording-time": "use other data.fractions, a smaller data.window, or data.split = by-file",
+        "by-condition": "change data.train_conditions / data.fractions, or drop the class with data.classes",
+    }
+    hint = hints.get(d.split, "use another data.split or fewer data.folds")
+    for split in required:
+        for name, n in counts[split].items():
+            if n == 0:
+                raise DataError(f"class {name!r} has no windows in the {split} split (data.split = {d.split}); {hint}")
+
+
+def _train_norm(signals: np.ndarray, offsets: np.ndarray, windows: np.ndarray, window: int) -> dict[str, float]:
+    """Mean and std over every sample of every given window, overlaps counted as often as they occur."""
+    if len(windows) == 0:
+        return {"mean": 0.0, "std": 1.0}
+    x = signals.astype(np.float64)
+    cs = np.concatenate([[0.0], np.cumsum(x)])
+    cs2 = np.concatenate([[0.0], np.cumsum(x * x)])
+    pos = offsets[windows[:, 0]] + windows[:, 1]
+    n = len(windows) * window
+    mean = (cs[pos + window] - cs[pos]).sum() / n
+    var = max((cs2[pos + window] - cs2[pos]).sum() / n - mean * mean, 0.0)
+    return {"mean": float(mean), "std": float(np.sqrt(var)) or 1.0}
+
+
+def _split_windows(
+    d: DataConfig, table: pd.DataFrame, classes: list[str], signals: np.ndarray
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """Windows (N, 4) and the manifest keys that describe the split: counts, norm, folds, notes."""
+    conditions = None
+    if d.split == "by-condition":
+        if d.condition not in table.columns:
+            raise ConfigError(
+                f"data.condition = {d.condition!r} is not a metadata column; use one of "
+                f"{', '.join(c for c in table.columns if c not in labels.RESERVED)}"
+            )
+        conditions = [condition_text(v) for v in table[d.condition]]
+    plan = plan_segments(
+        d.split,
+        table["length"].tolist(),
+        table["label"].tolist(),
+        conditions,
+        fractions=d.fractions,
+        seed=d.seed,
+        folds=d.folds,
+        condition=d.condition,
+        train_conditions=d.train_conditions,
+        test_conditions=d.test_conditions,
+    )
+    cut = cut_windows(plan, d.window, d.step)
+    windows = np.column_stack([cut[:, 0], cut[:, 1], table["class_index"].to_numpy()[cut[:, 0]], cut[:, 2]])
+    offsets = table["offset"].to_numpy(dtype=np.int64)
+    info: dict[str, Any] = {"split": d.split}
+    if d.split == "kfold":
+        names = [f"fold{k}" for k in range(d.folds)]
+        counts = _counts(windows, classes, names)
+        _check_counts(d, counts, names)
+        held_out = [[k, (k + 1) % d.folds] for k in range(d.folds)]  # test and val folds of run k
+        info["norm_folds"] = [
+            _train_norm(signals, offsets, windows[~np.isin(windows[:, 3], held)], d.window) for held in held_out
+        ]
+        info.update(folds=d.folds, fold=max(d.fold, 0))
+        info["norm"] = info["norm_folds"][info["fold"]]
+    else:
+        counts = _counts(windows, classes, list(SPLITS))
+        required = [s for s, f in zip(SPLITS, d.fractions, strict=True) if f > 0]
+        if d.split == "by-condition":
+            # a class seen only under training conditions is allowed; the manifest says so
+            required = [s for s in required if s != "test"]
+            absent = [c for c, n in counts["test"].items() if n == 0]
+            if absent:
+                info["missing"] = {"test": absent}
+                info["notes"] = [f"classes absent from the test conditions: {', '.join(absent)}"]
+        _check_counts(d, counts, required)
+        info["norm"] = _train_norm(signals, offsets, windows[windows[:, 3] == 0], d.window)
+    info["counts"] = counts
+    return windows.astype(np.int64), info
+
+
+def _write(
+    folder: Path, signals: np.ndarray, table: pd.DataFrame, windows: np.ndarray, manifest: dict[str, Any]
+) -> None:
+    np.save(folder / "signals.npy", signals.astype(np.float32))
+    np.save(folder / "windows.npy", windows.astype(np.int64))
+    table.to_csv(folder / "recordings.csv", index=False)
+    # last: its presence marks a complete folder (the folder itself is published by one rename)
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+def prepare_vibration(data_cfg: DataConfig, reporter: Reporter | None = None) -> VibrationDataset:
+    """Build (or reuse from the cache) the prepared dataset the ``[data]`` section describes."""
+    d, reporter = data_cfg, reporter or NullReporter()
+    if not d.root:
+        raise ConfigError("data.root is empty; set it in the recipe or with --set data.root=FOLDER")
+    if d.label_from not in ("folder", "regex", "prefix"):
+        labels.raw_label("", d.label_from, None)  # raises the ConfigError that names the choices
+    root = Path(d.root).expanduser()
+    files = find_files(root, d.format, d.include, d.exclude)
+    base = root.parent if root.is_file() else root
+    entries, classes = _label_files(d, base, files)
+    reporter.info(f"{len(entries)} files, {len(classes)} classes under {root}")
+
+    with reporter.task("hashing", total=len(entries)) as task:
+        for entry in entries:
+            entry["sha1"] = cache.file_sha1(entry["path"])
+            task.advance()
+    key = cache.dataset_key(
+        KIND, dataclasses.asdict(d), [f"{e['rel']}:{e['sha1']}" for e in entries], {"format": FORMAT_VERSION}
+    )
+    root_dir = cache.cache_root(d.cache_dir)
+    final = root_dir / KIND / key
+    if (final / "manifest.json").is_file():
+        reporter.info(f"reusing prepared dataset {final}")
+        return dataclasses.replace(VibrationDataset.load(final), cache_hit=True)
+
+    table, signals = _read_all(d, entries, classes, reporter)
+    windows, info = _split_windows(d, table, classes, signals)
+    manifest = {
+        "kind": KIND,
+        "key": key,
+        "format_version": FORMAT_VERSION,
+        "classes": classes,
+        "sample_rate": d.sample_rate,
+        "window": d.window,
+        "step": d.step,
+        "channel": d.channel,
+        "root": str(root.resolve()),
+        "n_recordings": len(table),
+        "sources": [{"file": e["rel"], "sha1": e["sha1"]} for e in entries],
+        **info,
+    }
+    staging = cache.staging_dir(root_dir)
+    try:
+        _write(staging, signals, table, windows, manifest)
+        cache.publish_folder(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    for note in manifest.get("notes", []):
+        reporter.info(note)
+    return VibrationDataset.load(final)

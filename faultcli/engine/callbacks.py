@@ -1,0 +1,106 @@
+"""Callbacks: metrics log, checkpoints (best/last), early stopping, TensorBoard."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from faultcli.engine.checkpoints import save_checkpoint
+from faultcli.engine.engine import Callback, Engine
+
+
+def _better(mode: str, value: float, best: float | None, min_delta: float = 0.0) -> bool:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if best is None:
+        return True
+    return value > best + min_delta if mode == "max" else value < best - min_delta
+
+
+class MetricsLog(Callback):
+    """Appends each epoch's figures to ``metrics.jsonl`` and reports one line per epoch."""
+
+    name = "metrics_log"
+
+    def __init__(self, log_metrics: Any, report: Any = None) -> None:
+        self.log_metrics, self.report = log_metrics, report
+
+    def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        self.log_metrics(metrics)
+        if self.report is not None:
+            shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k != "epoch" and isinstance(v, float))
+            self.report(f"epoch {epoch + 1}: {shown}")
+
+
+class Checkpoint(Callback):
+    """Saves ``last.pt`` every epoch and ``best.pt`` when the monitored metric improves."""
+
+    name = "checkpoint"
+
+    def __init__(self, folder: Path, metric: str, mode: str, extra: dict[str, Any]) -> None:
+        self.folder, self.metric, self.mode, self.extra = Path(folder), metric, mode, extra
+        self.best: float | None = None
+        self.best_epoch = -1
+
+    def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        value = metrics.get(self.metric)
+        if value is None and self.best_epoch < 0 and epoch == 0:
+            raise ValueError(f"metric {self.metric!r} not among {sorted(metrics)}")
+        improved = _better(self.mode, value, self.best)
+        if improved:
+            self.best, self.best_epoch = value, epoch
+        state = {**engine.state_dict(), **self.extra}
+        save_checkpoint(self.folder / "last.pt", state)
+        if improved:
+            save_checkpoint(self.folder / "best.pt", state)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_epoch = state.get("best"), state.get("best_epoch", -1)
+
+
+class EarlyStopping(Callback):
+    """Stops when the monitored metric has not improved for ``patience`` epochs."""
+
+    name = "early_stopping"
+
+    def __init__(self, metric: str, mode: str, patience: int, min_delta: float = 0.0) -> None:
+        self.metric, self.mode, self.patience, self.min_delta = metric, mode, patience, min_delta
+        self.best: float | None = None
+        self.bad_epochs = 0
+
+    def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        if _better(self.mode, metrics.get(self.metric), self.best, self.min_delta):
+            self.best, self.bad_epochs = metrics[self.metric], 0
+        else:
+            self.bad_epochs += 1
+        if self.patience and self.bad_epochs >= self.patience:
+            engine.should_stop = True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "bad_epochs": self.bad_epochs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.bad_epochs = state.get("best"), state.get("bad_epochs", 0)
+
+
+class TensorBoard(Callback):
+    """Optional TensorBoard scalars in the run folder."""
+
+    name = "tensorboard"
+
+    def __init__(self, folder: Path) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(folder))
+
+    def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        for key, value in metrics.items():
+            if isinstance(value, (int, float)) and key != "epoch":
+                self.writer.add_scalar(key, value, epoch)
+
+    def on_fit_end(self, engine: Engine) -> None:
+        self.writer.close()

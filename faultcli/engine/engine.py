@@ -1,0 +1,205 @@
+"""The training engine: epochs of batches, validation, events for callbacks. Nothing task-specific here.
+
+What differs between tasks (how a batch becomes a loss, which metrics an epoch yields, per-epoch
+policy such as augmentation stages or unfreezing) lives in ``TaskHooks``; logging, checkpointing and
+early stopping are ``Callback`` objects whose state goes into checkpoints.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import torch
+from torch import nn
+
+from faultcli.engine.schedules import Schedule
+from faultcli.errors import TrainingError
+from faultcli.progress import NullReporter, Reporter
+
+
+class TaskHooks:
+    """How one task trains and validates. Subclasses override what they need."""
+
+    def on_epoch_start(self, engine: Engine, epoch: int) -> None:
+        """Per-epoch policy (augmentation stage, loss weights, unfreezing)."""
+
+    def training_step(self, model: nn.Module, batch: Any, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
+        """Return the loss to minimise and figures to show (e.g. accuracy of the batch)."""
+        raise NotImplementedError
+
+    def validation_step(self, model: nn.Module, batch: Any) -> dict[str, torch.Tensor]:
+        """Return tensors to collect over the epoch (e.g. logits, targets, loss)."""
+        raise NotImplementedError
+
+    def validation_metrics(self, collected: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Figures of an epoch's collected validation outputs, without the ``val_`` prefix."""
+        raise NotImplementedError
+
+    def on_validation_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        """Policy that reacts to validation figures (e.g. switch from frozen to full finetuning)."""
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+class Callback:
+    """Reacts to engine events; state it returns from ``state_dict`` is saved in checkpoints."""
+
+    name = "callback"
+
+    def on_fit_start(self, engine: Engine) -> None:
+        pass
+
+    def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        pass
+
+    def on_fit_end(self, engine: Engine) -> None:
+        pass
+
+    def state_dict(self) -> dict[str, Any]:
+        return {}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        pass
+
+
+def collate_outputs(chunks: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """Concatenate per-batch outputs along the batch axis (0-d values are stacked)."""
+    if not chunks:
+        return {}
+    out = {}
+    for key in chunks[0]:
+        parts = [c[key].detach().cpu() for c in chunks]
+        out[key] = torch.stack(parts) if parts[0].dim() == 0 else torch.cat(parts)
+    return out
+
+
+class Engine:
+    """Runs epochs: train, validate, fire events. ``should_stop`` lets a callback end training."""
+
+    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule,
+                 hooks: TaskHooks, callbacks: list[Callback] | None = None, *, device: torch.device,
+                 seed: int = 0, grad_clip: float = 0.0, amp: bool = False, max_train_batches: int = 0,
+                 reporter: Reporter | None = None) -> None:
+        self.model, self.optimizer, self.schedule, self.hooks = model, optimizer, schedule, hooks
+        self.callbacks = callbacks or []
+        self.device, self.seed, self.grad_clip = device, seed, grad_clip
+        self.max_train_batches = max_train_batches
+        self.reporter = reporter or NullReporter()
+        # bf16/fp16 autocast pays off on CUDA only; on this CPU it would slow training down
+        self.amp = amp and device.type == "cuda"
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        self.epoch = 0  # next epoch to run
+        self.should_stop = False
+        self.history: list[dict[str, float]] = []
+
+    # --- state -------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": self.schedule.state_dict(),
+            "epoch": self.epoch,
+            "hooks": self.hooks.state_dict(),
+            "callbacks": {cb.name: cb.state_dict() for cb in self.callbacks},
+            "history": self.history,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.schedule.load_state_dict(state["schedule"])
+        self.epoch = int(state["epoch"])
+        self.hooks.load_state_dict(state.get("hooks", {}))
+        for cb in self.callbacks:
+            cb.load_state_dict(state.get("callbacks", {}).get(cb.name, {}))
+        self.history = list(state.get("history", []))
+
+    # --- loop --------------------------------------------------------------------------------
+    def fit(self, train_loader: Iterable[Any], val_loader: Iterable[Any] | None, epochs: int) -> list[dict[str, float]]:
+        for cb in self.callbacks:
+            cb.on_fit_start(self)
+        while self.epoch < epochs and not self.should_stop:
+            epoch = self.epoch
+            # every epoch re-seeds from (seed, epoch): a resumed run draws what an uninterrupted one would
+            torch.manual_seed(self.seed * 100_003 + epoch)
+            self.hooks.on_epoch_start(self, epoch)
+            started = time.perf_counter()
+            train_figures = self._train_epoch(train_loader, epoch)
+            metrics = {"epoch": epoch, "lr": self.schedule.current_lr(), **train_figures}
+            if val_loader is not None:
+                collected = self.predict(val_loader)
+                metrics.update({f"val_{k}": v for k, v in self.hooks.validation_metrics(collected).items()})
+                self.hooks.on_validation_end(self, epoch, metrics)
+            metrics["epoch_seconds"] = time.perf_counter() - started
+            self.schedule.step_epoch(metrics)
+            self.epoch = epoch + 1
+            self.history.append(metrics)
+            for cb in self.callbacks:
+                cb.on_epoch_end(self, epoch, metrics)
+        for cb in self.callbacks:
+            cb.on_fit_end(self)
+        return self.history
+
+    def _train_epoch(self, loader: Iterable[Any], epoch: int) -> dict[str, float]:
+        self.model.train()
+        total = len(loader) if hasattr(loader, "__len__") else None
+        if self.max_train_batches and total:
+            total = min(total, self.max_train_batches)
+        sums: dict[str, float] = {}
+        count = 0
+        with self.reporter.task(f"epoch {epoch + 1}", total) as progress:
+            for i, batch in enumerate(loader):
+                if self.max_train_batches and i >= self.max_train_batches:
+                    break
+                figures = self._train_step(batch, epoch)
+                count += 1
+                for k, v in figures.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                progress.advance(1, **{k: sums[k] / count for k in ("loss", "acc") if k in sums},
+                                 lr=self.schedule.current_lr())
+        return {f"train_{k}": v / max(count, 1) for k, v in sums.items()}
+
+    def _train_step(self, batch: Any, epoch: int) -> dict[str, float]:
+        batch = to_device(batch, self.device)
+        with torch.autocast(self.device.type, enabled=self.amp):
+            loss, figures = self.hooks.training_step(self.model, batch, epoch)
+        if not math.isfinite(loss.item()):
+            raise TrainingError(
+                f"the loss became {loss.item()} at epoch {epoch + 1}; training stopped and the last good "
+                "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers")
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if self.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.schedule.step_batch()
+        return {"loss": loss.item(), **figures}
+
+    @torch.no_grad()
+    def predict(self, loader: Iterable[Any]) -> dict[str, torch.Tensor]:
+        """Run ``validation_step`` over a loader in eval mode and collect its outputs."""
+        self.model.eval()
+        chunks = []
+        for batch in loader:
+            with torch.autocast(self.device.type, enabled=self.amp):
+                chunks.append(self.hooks.validation_step(self.model, to_device(batch, self.device)))
+        return collate_outputs(chunks)
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(v, device) for v in batch)
+    return batch

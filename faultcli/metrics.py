@@ -1,0 +1,80 @@
+"""Classification and segmentation figures (scikit-learn where it has them)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support, roc_auc_score
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def classification_summary(y_true: np.ndarray, probs: np.ndarray, classes: list[str], bins: int = 15) -> dict:
+    """Accuracy, macro-F1, per-class P/R/F1, one-vs-rest AUROC, ECE and the confusion matrix.
+
+    Classes absent from ``y_true`` (an eval folder with only some classes) are left out of macro
+    figures rather than counted as zero.
+    """
+    y_pred = probs.argmax(axis=1)
+    present = sorted(set(y_true.tolist()))
+    labels = list(range(len(classes)))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0)
+    per_class = {
+        classes[i]: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
+                     "support": int(support[i])}
+        for i in labels
+    }
+    auroc = {}
+    for i in present:
+        positives = y_true == i
+        if 0 < positives.sum() < len(y_true):
+            auroc[classes[i]] = float(roc_auc_score(positives, probs[:, i]))
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)),
+        "per_class": per_class,
+        "auroc_ovr": auroc,
+        "macro_auroc": float(np.mean(list(auroc.values()))) if auroc else float("nan"),
+        "ece": expected_calibration_error(y_true, probs, bins),
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def quick_figures(y_true: np.ndarray, logits: np.ndarray) -> dict[str, float]:
+    """Accuracy and macro-F1 for per-epoch validation."""
+    y_pred = logits.argmax(axis=1)
+    return {"acc": float(accuracy_score(y_true, y_pred)),
+            "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
+
+
+def calibration_bins(y_true: np.ndarray, probs: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per confidence bin: mean confidence, accuracy and count."""
+    confidence = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == y_true).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    count = np.bincount(index, minlength=bins).astype(np.float64)
+    conf = np.bincount(index, weights=confidence, minlength=bins) / np.maximum(count, 1)
+    acc = np.bincount(index, weights=correct, minlength=bins) / np.maximum(count, 1)
+    return conf, acc, count
+
+
+def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
+    conf, acc, count = calibration_bins(y_true, probs, bins)
+    return float(np.sum(count / max(count.sum(), 1) * np.abs(acc - conf)))
+
+
+def dice_iou(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per (image, class) Dice and IoU of binary masks (N, K, H, W); both empty counts as 1."""
+    pred, true = pred.astype(bool), true.astype(bool)
+    inter = (pred & true).sum(axis=(2, 3)).astype(np.float64)
+    p, t = pred.sum(axis=(2, 3)), true.sum(axis=(2, 3))
+    union = p + t - inter
+    empty = (p + t) == 0
+    dice = np.where(empty, 1.0, 2 * inter / np.maximum(p + t, 1))
+    iou = np.where(empty, 1.0, inter / np.maximum(union, 1))
+    return dice, iou

@@ -1,0 +1,92 @@
+"""Figures written into run folders (matplotlib, no display). Each function saves one PNG atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from faultcli.runs import atomic_path  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return Path(path)
+
+
+def confusion_matrix_png(matrix: np.ndarray, classes: list[str], path: Path, title: str = "Confusion matrix") -> Path:
+    matrix = np.asarray(matrix, dtype=np.float64)
+    rows = matrix.sum(axis=1, keepdims=True)
+    norm = np.divide(matrix, rows, out=np.zeros_like(matrix), where=rows > 0)
+    size = max(5.0, 0.6 * len(classes) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(len(classes)):
+        for j in range(len(classes)):
+            if matrix[i, j]:
+                ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_title(title)
+    return _save(fig, path)
+
+
+def reliability_png(conf: np.ndarray, acc: np.ndarray, count: np.ndarray, ece: float, path: Path) -> Path:
+    bins = len(conf)
+    centers = (np.arange(bins) + 0.5) / bins
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.bar(centers, np.where(count > 0, acc, 0), width=1 / bins, edgecolor="k", alpha=0.7, label="accuracy")
+    ax.plot([0, 1], [0, 1], "r--", label="perfect calibration")
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_title(f"Reliability (ECE {ece:.3f})")
+    ax.legend(loc="upper left")
+    return _save(fig, path)
+
+
+def embedding_png(points: np.ndarray, labels: np.ndarray, classes: list[str], path: Path, title: str) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 6))
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for i, name in enumerate(classes):
+        sel = labels == i
+        if sel.any():
+            ax.scatter(points[sel, 0], points[sel, 1], s=6, color=cmap(i % cmap.N), label=name)
+    ax.legend(fontsize=7, markerscale=2, loc="best")
+    ax.set_title(title)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return _save(fig, path)
+
+
+def modality_weights_png(weights: np.ndarray, branches: list[str], classes: list[str], path: Path) -> Path:
+    """Mean level-1 fusion weight of each branch, per true class."""
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(classes) + 2), 4))
+    x = np.arange(len(classes))
+    width = 0.8 / max(len(branches), 1)
+    for b, name in enumerate(branches):
+        ax.bar(x + b * width - 0.4 + width / 2, weights[:, b], width, label=name)
+    ax.set_xticks(x, classes, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("mean modality weight")
+    ax.legend()
+    ax.set_title("Fusion weights per class")
+    return _save(fig, path)
+
+
+def image_grid_png(images: list[np.ndarray], titles: list[str], path: Path, cols: int = 4) -> Path:
+    rows = max(1, -(-len(images) // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(3 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img, title in zip(axes.flat, images, titles, strict=False):
+        ax.imshow(img.squeeze(), cmap="gray" if img.ndim == 2 or img.shape[-1] == 1 else None)
+        ax.set_title(title, fontsize=8)
+    return _save(fig, path)

@@ -1,0 +1,1 @@
+"""Services: one importable function per command; they orchestrate and never print."""

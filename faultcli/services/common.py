@@ -1,0 +1,44 @@
+"""What every service does the same way: resolve config, open the run folder, pick the device."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from faultcli.config import Config, dump_toml, load_config
+from faultcli.runs import Run, new_run_dir, open_run, point_latest
+
+
+def resolve_config(recipe: Path | None, overrides: list[str] | None, base: dict | None = None) -> Config:
+    from faultcli.errors import ConfigError
+
+    if recipe is None and base is None:
+        raise ConfigError("no recipe given; pass --recipe recipes/<name>.toml (see the recipes/ folder)")
+    return load_config(recipe, overrides, base=base)
+
+
+@contextlib.contextmanager
+def start_run(command: str, cfg: Config, name: str | None = None, out: Path | None = None) -> Iterator[Run]:
+    """Open ``runs/<command>/<name>-<time>`` (or ``out``) with the resolved config written first."""
+    path = new_run_dir(command, name or cfg.name or command, out)
+    with open_run(path, dump_toml(cfg)) as run:
+        run.logger.info("faultcli %s: run folder %s", command, path)
+        yield run
+    if out is None:
+        point_latest(path)
+
+
+def pick_device(name: str):
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def set_threads(threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads or os.cpu_count() or 1)

@@ -1,0 +1,197 @@
+"""`faultcli eval` and the test evaluation at the end of `finetune`: figures, plots, predictions, report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from faultcli import plots
+from faultcli.config import Config
+from faultcli.engine.checkpoints import load_checkpoint
+from faultcli.engine.engine import to_device
+from faultcli.errors import CheckpointError, DataError
+from faultcli.metrics import calibration_bins, classification_summary, softmax
+from faultcli.progress import LogReporter, Reporter
+from faultcli.runs import Run, atomic_write_text
+from faultcli.services.common import pick_device, resolve_config, set_threads
+from faultcli.services.kits import TaskKit, build_kit, build_model
+
+
+@torch.no_grad()
+def predict_rows(model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, batch_size: int,
+                 device: torch.device, reporter: Reporter) -> dict[str, np.ndarray]:
+    """Logits, fused features, modality weights and labels of ``rows``, in order."""
+    model.eval()
+    logits, feats, weights, labels = [], [], [], []
+    with reporter.task("evaluating", -(-len(rows) // batch_size)) as progress:
+        for start in range(0, len(rows), batch_size):
+            batch = to_device(kit.fetch(rows[start:start + batch_size]), device)
+            f = model.forward_features(batch["x"], **batch.get("extra", {}))
+            logits.append(model.forward_head(f).float().cpu())
+            feats.append(f.float().cpu())
+            w = getattr(model, "modality_weights", None)
+            if w is not None:
+                weights.append(w.float().cpu())
+            labels.append(batch["y"].cpu())
+            progress.advance(1)
+    out = {"logits": torch.cat(logits).numpy(), "features": torch.cat(feats).numpy(),
+           "y": torch.cat(labels).numpy()}
+    if weights:
+        out["weights"] = torch.cat(weights).numpy()
+    return out
+
+
+def _tsne(features: np.ndarray, labels: np.ndarray, max_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.manifold import TSNE
+
+    rng = np.random.default_rng(seed)
+    pick = np.sort(rng.choice(len(features), min(max_points, len(features)), replace=False))
+    perplexity = float(min(30, max(2, (len(pick) - 1) // 3)))
+    points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features[pick])
+    return points, labels[pick]
+
+
+def _vote(describe: pd.DataFrame, y: np.ndarray, pred: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """Per recording (or image group): majority vote of its windows' predictions."""
+    frame = describe.assign(true=y, pred=pred)
+    rows = []
+    for group, part in frame.groupby("group", sort=True):
+        votes = np.bincount(part["pred"], minlength=len(classes))
+        rows.append({"group": group, "true": classes[int(part["true"].iloc[0])],
+                     "predicted": classes[int(votes.argmax())], "windows": len(part),
+                     "agreement": float(votes.max() / len(part))})
+    return pd.DataFrame(rows)
+
+
+def write_report(out: Path, kit: TaskKit, rows: np.ndarray, pred: dict[str, np.ndarray], cfg: Config,
+                 title: str) -> dict[str, Any]:
+    """All evaluation files for ``rows`` into ``out``; returns the flat summary figures."""
+    out.mkdir(parents=True, exist_ok=True)
+    classes, y = kit.classes, pred["y"]
+    probs = softmax(pred["logits"])
+    summary = classification_summary(y, probs, classes, cfg.eval.calibration_bins)
+    files: dict[str, str] = {}
+    files["confusion"] = plots.confusion_matrix_png(np.array(summary["confusion"]), classes,
+                                                    out / "confusion_matrix.png").name
+    conf, acc, count = calibration_bins(y, probs, cfg.eval.calibration_bins)
+    files["reliability"] = plots.reliability_png(conf, acc, count, summary["ece"], out / "reliability.png").name
+    if len(y) >= 10:
+        points, labels = _tsne(pred["features"], y, cfg.eval.tsne_max_points, cfg.seed)
+        files["tsne"] = plots.embedding_png(points, labels, classes, out / "tsne.png",
+                                            "t-SNE of fused features").name
+    if "weights" in pred and pred["weights"].ndim == 2:
+        branches = list(kit.model_kwargs.get("branches", []))[: pred["weights"].shape[1]]
+        per_class = np.stack([pred["weights"][y == i].mean(axis=0) if (y == i).any()
+                              else np.zeros(pred["weights"].shape[1]) for i in range(len(classes))])
+        files["modality_weights"] = plots.modality_weights_png(per_class, branches, classes,
+                                                               out / "modality_weights.png").name
+    described = kit.describe(rows).reset_index(drop=True)
+    predictions = described.drop(columns=["group"]).assign(
+        true=[classes[i] for i in y], predicted=[classes[i] for i in probs.argmax(1)])
+    for i, name in enumerate(classes):
+        predictions[f"p_{name}"] = probs[:, i].round(5)
+    atomic_write_text(out / "predictions.csv", predictions.to_csv(index=False))
+    files["predictions"] = "predictions.csv"
+    votes = _vote(described, y, probs.argmax(1), classes)
+    atomic_write_text(out / "per_recording.csv", votes.to_csv(index=False))
+    files["per_recording"] = "per_recording.csv"
+    recording_acc = float((votes["true"] == votes["predicted"]).mean()) if len(votes) else float("nan")
+    if kit.extra_report is not None:
+        files.update(kit.extra_report(out, rows, probs, y))
+    present = [classes[i] for i in sorted(set(y.tolist()))]
+    min_recall = min(summary["per_class"][c]["recall"] for c in present)
+    flat = {"accuracy": summary["accuracy"], "macro_f1": summary["macro_f1"], "ece": summary["ece"],
+            "macro_auroc": summary["macro_auroc"], "recording_accuracy": recording_acc,
+            "min_class_recall": min_recall, "n_samples": int(len(y)), "n_recordings": int(len(votes))}
+    detail = {**flat, "per_class": summary["per_class"], "auroc_ovr": summary["auroc_ovr"],
+              "confusion": summary["confusion"], "classes": classes, "files": files}
+    _write_markdown(out / "report.md", title, flat, summary, files, votes)
+    from faultcli.runs import atomic_write_json
+
+    atomic_write_json(out / "metrics.json", detail)
+    return detail
+
+
+def _write_markdown(path: Path, title: str, flat: dict, summary: dict, files: dict[str, str],
+                    votes: pd.DataFrame) -> None:
+    lines = [f"# {title}", "", "| figure | value |", "|---|---|"]
+    lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in flat.items()]
+    lines += ["", "## Per class", "", "| class | precision | recall | F1 | support | AUROC |", "|---|---|---|---|---|---|"]
+    for name, row in summary["per_class"].items():
+        auroc = summary["auroc_ovr"].get(name)
+        lines.append(f"| {name} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | "
+                     f"{row['support']} | {'' if auroc is None else f'{auroc:.4f}'} |")
+    wrong = votes[votes["true"] != votes["predicted"]] if len(votes) else votes
+    lines += ["", f"## Per recording (vote over windows): {len(votes) - len(wrong)}/{len(votes)} correct", ""]
+    if len(wrong):
+        lines += ["| recording | true | predicted | agreement |", "|---|---|---|---|"]
+        lines += [f"| {r.group} | {r.true} | {r.predicted} | {r.agreement:.2f} |" for r in wrong.itertuples()]
+    lines += ["", "## Figures", ""] + [f"![{k}]({v})" for k, v in files.items() if v.endswith(".png")]
+    atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+def evaluate_split(model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, out: Path, cfg: Config,
+                   device: torch.device, reporter: Reporter, split: str) -> dict[str, Any]:
+    """Evaluate ``rows`` and write the report into ``out/<split>/``."""
+    if len(rows) == 0:
+        raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
+    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter)
+    return write_report(out / split, kit, rows, pred, cfg, f"Evaluation on the {split} split")
+
+
+def load_model_for_eval(state: dict[str, Any], device: torch.device) -> torch.nn.Module:
+    model = build_model(state["model_name"], dict(state["model_kwargs"]))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        first = str(err).splitlines()[0][:160]
+        raise CheckpointError(f"checkpoint weights do not fit model {state['model_name']} ({first}); "
+                              "use the checkpoint with the recipe it was trained with") from None
+    return model.to(device)
+
+
+def check_compatible(state: dict[str, Any], kit: TaskKit, cfg: Config) -> None:
+    """The data must speak the checkpoint's language: same class list, window and sample rate."""
+    if list(kit.classes) != list(state["classes"]):
+        raise CheckpointError(f"data classes {kit.classes} differ from the checkpoint's {state['classes']}; "
+                              "evaluate on data labelled with the checkpoint's classes (data.label_map)")
+    info = state.get("data_info", {})
+    for key in ("window", "sample_rate"):
+        if key in info and getattr(cfg.data, key) != info[key]:
+            raise CheckpointError(f"data.{key} = {getattr(cfg.data, key)} differs from the checkpoint's "
+                                  f"{info[key]}; drop the --set data.{key} override")
+
+
+def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str] | None) -> tuple[dict, Config]:
+    """The checkpoint's own config, under the recipe and overrides, with its class list pinned."""
+    checkpoint = Path(checkpoint)
+    if checkpoint.is_dir():  # a run folder (or runs/finetune/latest): its best checkpoint
+        checkpoint = checkpoint / "checkpoints" / "best.pt"
+    state = load_checkpoint(checkpoint)
+    base = dict(state["config"])
+    base["data"] = {**base["data"], "classes": list(state["classes"])}
+    return state, resolve_config(recipe, overrides, base=base)
+
+
+def run_eval(state: dict[str, Any], cfg: Config, split: str, run: Run, reporter: Reporter) -> dict[str, Any]:
+    """Evaluate a checkpoint on a split of its data, or on another labelled folder (data.root)."""
+    reporter = LogReporter(reporter, run.logger)
+    set_threads(cfg.train.threads)
+    device = pick_device(cfg.train.device)
+    kit = build_kit(cfg, reporter, data_info=state.get("data_info"))
+    check_compatible(state, kit, cfg)
+    model = load_model_for_eval(state, device)
+    fold = state.get("fold", -1)
+    rows = kit.rows(split, None if fold is None or fold < 0 else fold)
+    if len(rows) == 0:
+        raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
+    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter)
+    detail = write_report(run.path, kit, rows, pred, cfg, f"Evaluation of {cfg.name or 'checkpoint'} on {split}")
+    summary = {k: v for k, v in detail.items() if k != "files"}
+    summary.update({"split": split, "data_root": cfg.data.root})
+    run.write_summary(summary)
+    return summary

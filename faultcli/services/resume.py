@@ -1,0 +1,32 @@
+"""Resume an interrupted finetune run in its own folder from ``checkpoints/last.pt``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from faultcli.engine.checkpoints import load_checkpoint
+from faultcli.errors import UserError
+from faultcli.progress import Reporter
+from faultcli.runs import Run, close_logger, make_logger
+from faultcli.services.common import resolve_config
+
+
+def resume_run(path: Path, overrides: list[str], reporter: Reporter) -> tuple[dict[str, Any], Path]:
+    """``path`` is a run folder or its last.pt; the config comes from the checkpoint (overrides allowed)."""
+    from faultcli.services.train import finetune
+
+    path = Path(path)
+    ckpt = path / "checkpoints" / "last.pt" if path.is_dir() else path
+    run_dir = ckpt.parent.parent
+    state = load_checkpoint(ckpt)
+    if state.get("fold", -1) >= 0:
+        raise UserError("resuming a k-fold run is not supported; rerun the fold with --set data.fold=<k>")
+    cfg = resolve_config(None, overrides, base=dict(state["config"]))
+    run = Run(path=run_dir, logger=make_logger(run_dir))
+    run.logger.info("resuming from %s", ckpt)
+    try:
+        summary = finetune(cfg, run, reporter, resume=ckpt)
+    finally:
+        close_logger(run.logger)
+    return summary, run_dir

@@ -1,0 +1,131 @@
+"""The one engine: learning, checkpoints, resume, NaN guard, schedules."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from faultcli.data.loader import BatchLoader
+from faultcli.engine.callbacks import Checkpoint, EarlyStopping
+from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
+from faultcli.engine.engine import Engine
+from faultcli.engine.schedules import Schedule, piecewise, warmup_cosine
+from faultcli.errors import CheckpointError, TrainingError
+from faultcli.losses import FocalLoss
+from faultcli.tasks.classification import ClassificationHooks
+
+
+class TinyNet(nn.Module):
+    def __init__(self, n_in: int = 8, n_classes: int = 3) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Dropout(0.1))
+        self.head = nn.Linear(16, n_classes)
+        self.num_features = 16
+
+    def forward_features(self, x, **_):
+        return self.body(x)
+
+    def forward_head(self, f):
+        return self.head(f)
+
+    def forward(self, x, **extra):
+        return self.forward_head(self.forward_features(x, **extra))
+
+
+def toy_data(n: int = 96, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    x = rng.normal(size=(n, 8)).astype(np.float32)
+    x[np.arange(n), y] += 3.0  # separable
+    return x, y
+
+
+def make_engine(tmp_path, epochs_seed=0, callbacks=None, lr=0.05):
+    torch.manual_seed(epochs_seed)
+    x, y = toy_data()
+    fetch = lambda rows: {"x": torch.from_numpy(x[rows]), "y": torch.from_numpy(y[rows]), "extra": {}}  # noqa: E731
+    model = TinyNet()
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    train = BatchLoader(np.arange(64), fetch, 16, shuffle=True)
+    val = BatchLoader(np.arange(64, 96), fetch, 32)
+    hooks = ClassificationHooks(FocalLoss(gamma=2.0), 3, mixup_alpha=0.4, seed=1)
+    schedule = Schedule(opt, "cosine", steps_per_epoch=len(train), epochs=6, warmup_epochs=1)
+    engine = Engine(model, opt, schedule, hooks, callbacks or [], device=torch.device("cpu"), seed=3)
+    return engine, train, val
+
+
+def test_engine_learns_a_separable_task(tmp_path):
+    engine, train, val = make_engine(tmp_path)
+    history = engine.fit(train, val, epochs=6)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert history[-1]["val_acc"] > 0.9
+
+
+def test_resume_reproduces_uninterrupted_run(tmp_path):
+    full, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path / "a", "val_loss", "min", {"config": {}})])
+    reference = full.fit(train, val, epochs=6)
+
+    first, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})])
+    first.fit(train, val, epochs=3)  # "interrupted" after 3 epochs
+    second, train, val = make_engine(tmp_path, epochs_seed=99,
+                                     callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})])
+    second.load_state_dict(load_checkpoint(tmp_path / "b" / "last.pt"))
+    resumed = second.fit(train, val, epochs=6)
+    for ref, res in zip(reference, resumed, strict=True):
+        assert res["val_loss"] == pytest.approx(ref["val_loss"], rel=1e-5)
+        assert res["train_loss"] == pytest.approx(ref["train_loss"], rel=1e-5)
+
+
+def test_checkpoint_round_trip_loads_with_weights_only(tmp_path):
+    engine, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path, "val_acc", "max",
+                                                                     {"config": {"a": 1}, "classes": ["x"]})])
+    engine.fit(train, val, epochs=2)
+    state = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert state["classes"] == ["x"] and state["epoch"] >= 1
+    model = TinyNet()
+    model.load_state_dict(state["model"])
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(CheckpointError, match="not a faultcli checkpoint"):
+        load_checkpoint(tmp_path / "junk.pt")
+    save_checkpoint(tmp_path / "nomodel.pt", {"x": 1})
+    with pytest.raises(CheckpointError, match="no model"):
+        load_checkpoint(tmp_path / "nomodel.pt")
+
+
+def test_nan_loss_stops_with_training_error_and_keeps_last_checkpoint(tmp_path):
+    engine, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path, "val_loss", "min", {"config": {}})])
+    engine.fit(train, val, epochs=1)
+    before = load_checkpoint(tmp_path / "last.pt")["epoch"]
+    with torch.no_grad():
+        engine.model.head.weight.fill_(float("nan"))
+    with pytest.raises(TrainingError, match="loss became nan"):
+        engine.fit(train, val, epochs=3)
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == before
+
+
+def test_early_stopping_stops_after_patience():
+    stopper = EarlyStopping("val_acc", "max", patience=2)
+
+    class E:
+        should_stop = False
+
+    engine = E()
+    for epoch, acc in enumerate([0.5, 0.6, 0.6, 0.59]):
+        stopper.on_epoch_end(engine, epoch, {"val_acc": acc})
+    assert engine.should_stop and stopper.best == 0.6
+
+
+def test_schedules():
+    assert warmup_cosine(0, 10, 100) == pytest.approx(0.1)
+    assert warmup_cosine(9, 10, 100) == pytest.approx(1.0)
+    assert warmup_cosine(10, 10, 100) == pytest.approx(1.0)
+    assert warmup_cosine(100, 10, 100) == pytest.approx(0.01)
+    assert warmup_cosine(55, 10, 100) == pytest.approx(0.01 + 0.99 * 0.5)
+    pairs = [[0, 0.3], [10, 0.5], [20, 0.7]]
+    assert [piecewise(pairs, e) for e in (0, 9, 10, 25)] == [0.3, 0.3, 0.5, 0.7]
+    assert piecewise([], 5) == 0.0
+    opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    plateau = Schedule(opt, "plateau", plateau_metric="val_loss", plateau_mode="min", plateau_patience=0)
+    plateau.step_epoch({"val_loss": 1.0})
+    plateau.step_epoch({"val_loss": 1.0})
+    assert plateau.current_lr() == pytest.approx(0.5)

@@ -1,0 +1,58 @@
+"""Shapes and basic behaviour of the reusable blocks."""
+
+import pytest
+import torch
+
+from faultcli.models.layers import (
+    CBAM1d,
+    EMA2d,
+    MixedPool1d,
+    MultiScaleBlock1d,
+    ResidualBlock1d,
+    SE1d,
+    TemporalSelfAttention,
+)
+
+
+def test_channel_and_spatial_attention_keep_shape():
+    x = torch.randn(3, 16, 40)
+    assert SE1d(16)(x).shape == x.shape
+    assert CBAM1d(16)(x).shape == x.shape
+
+
+def test_se_only_rescales_channels():
+    x = torch.randn(2, 8, 30)
+    ratio = SE1d(8)(x) / x  # one gate in (0, 1) per (sample, channel), the same at every step
+    assert torch.allclose(ratio, ratio[..., :1].expand_as(ratio), atol=1e-5)
+    assert ((ratio > 0) & (ratio < 1)).all()
+
+
+def test_ema_keeps_shape_and_rejects_bad_groups():
+    x = torch.randn(2, 16, 12, 20)
+    assert EMA2d(16, groups=8)(x).shape == x.shape
+    with pytest.raises(ValueError):
+        EMA2d(12, groups=8)
+
+
+def test_temporal_attention_and_pooling_shapes():
+    x = torch.randn(2, 25, 32)
+    assert TemporalSelfAttention(32, heads=4)(x).shape == x.shape
+    pool = MixedPool1d(32)
+    assert pool(x).shape == (2, pool.out_features) == (2, 96)
+
+
+def test_pooling_parts_are_max_and_mean():
+    x = torch.randn(2, 10, 4)
+    out = MixedPool1d(4)(x)
+    assert torch.allclose(out[:, :4], x.amax(dim=1))
+    assert torch.allclose(out[:, 4:8], x.mean(dim=1))
+
+
+def test_multiscale_block_maps_channels_and_keeps_length():
+    assert MultiScaleBlock1d(8, 24)(torch.randn(2, 8, 64)).shape == (2, 24, 64)
+    assert len(MultiScaleBlock1d(8, 8).paths) == 3
+
+
+@pytest.mark.parametrize(("stride", "length"), [(1, 64), (2, 32)])
+def test_residual_block_strides(stride, length):
+    assert ResidualBlock1d(8, 16, stride=stride)(torch.randn(2, 8, 64)).shape == (2, 16, length)

@@ -1,0 +1,110 @@
+"""The multimodal model: sizes, surface, branch subsets, fusions, speed normalisation, and learning."""
+
+import math
+
+import pytest
+import torch
+
+from faultcli.errors import ConfigError, DataError
+from faultcli.models import available_models, create_model
+
+WINDOW = 1024
+
+
+def _params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize(("name", "target"), [
+    ("multimodal_small", 0.8e6), ("multimodal_medium", 2.5e6), ("multimodal_large", 8e6)
+])
+def test_sizes_hit_their_parameter_budget(name, target):
+    model = create_model(name, num_classes=10, window=WINDOW, branches=["time", "fft", "tf"],
+                         fusion="hierarchical")
+    assert 0.85 * target <= _params(model) <= 1.15 * target
+
+
+def test_registered_names():
+    assert {"multimodal_small", "multimodal_medium", "multimodal_large", "wdcnn"} <= set(available_models())
+
+
+def test_surface_and_modality_weights():
+    model = create_model("multimodal_small", num_classes=5, window=WINDOW).eval()
+    assert model.modality_weights is None
+    x = torch.randn(4, 1, WINDOW)
+    with torch.no_grad():
+        feats = model.forward_features(x)
+        logits = model(x)
+    assert feats.shape == (4, model.num_features) == (4, 128)
+    assert logits.shape == model.forward_head(feats).shape == (4, 5)
+    weights = model.modality_weights
+    assert weights.shape == (4, 3) and not weights.requires_grad
+    assert torch.allclose(weights.sum(dim=1), torch.ones(4), atol=1e-5)
+    assert model.branch_names == ["time", "fft", "tf"]
+    assert model.arcface(feats, torch.arange(4)).shape == (4, 5)
+
+
+@pytest.mark.parametrize("fusion", ["hierarchical", "weighted", "concat"])
+@pytest.mark.parametrize("branches", [["time"], ["fft", "tf"], ["envelope", "fft", "tf"],
+                                      ["time", "fft", "tf", "envelope"]])
+def test_branch_subsets_with_every_fusion(branches, fusion):
+    model = create_model("multimodal_small", num_classes=3, window=WINDOW, branches=branches, fusion=fusion,
+                         time_width=8, gru_hidden=8, spectrum_width=8, tf_width=8, branch_dim=32).eval()
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, WINDOW)).shape == (2, 3)
+    if fusion == "concat":
+        assert model.modality_weights is None
+    else:
+        assert model.modality_weights.shape == (2, len(branches))
+
+
+def test_order_normalized_model_with_and_without_rpm():
+    model = create_model("multimodal_small", num_classes=3, window=WINDOW, branches=["fft", "envelope"],
+                         order_normalize=True, spectrum_width=8).eval()
+    x = torch.randn(2, 1, WINDOW)
+    with torch.no_grad():
+        without = model(x)
+        nominal = model(x, rpm=torch.tensor([1797.0, 1797.0]))
+        slower = model(x, rpm=torch.tensor([1730.0, 1500.0]))
+    assert torch.allclose(without, nominal, atol=1e-5)
+    assert not torch.allclose(slower, nominal)
+
+
+def test_bad_names_and_shapes_fail_clearly():
+    with pytest.raises(ConfigError, match="multimodal_small"):
+        create_model("multimodal_smal")
+    with pytest.raises(ConfigError, match="branch"):
+        create_model("multimodal_small", branches=["time", "wavelet"])
+    with pytest.raises(ConfigError, match="fusion"):
+        create_model("multimodal_small", fusion="attention")
+    with pytest.raises(ConfigError, match="branches"):
+        create_model("multimodal_small", branches=[])
+    with pytest.raises(DataError, match="data.window"):
+        create_model("multimodal_small", window=WINDOW, branches=["fft"])(torch.randn(2, 1, 512))
+
+
+def _two_tone_batch(n=16, rate=12000):
+    """Half the windows carry a 600 Hz tone, half a 2400 Hz tone, each with noise and a random phase."""
+    gen = torch.Generator().manual_seed(0)
+    labels = torch.arange(n) % 2
+    t = torch.arange(WINDOW) / rate
+    freq = torch.where(labels == 0, 600.0, 2400.0)[:, None]
+    phase = 2 * math.pi * torch.rand(n, 1, generator=gen)
+    x = torch.sin(2 * math.pi * freq * t + phase) + 0.5 * torch.randn(n, WINDOW, generator=gen)
+    return ((x - x.mean()) / x.std()).unsqueeze(1), labels
+
+
+@pytest.mark.parametrize("name", ["multimodal_small", "wdcnn"])
+def test_tiny_overfit(name):
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=2, window=WINDOW)
+    x, y = _two_tone_batch()
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(30):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert sum(losses[-3:]) / 3 < 0.3 * sum(losses[:3]) / 3
