@@ -37,7 +37,7 @@ def root(
 
 def _register() -> None:
     # each module adds its own command(s) to `app`; imports stay light (no torch at import time)
-    from faultcli.cli import prep, train  # noqa: F401
+    from faultcli.cli import prep, segment, train  # noqa: F401
 
 
 def main() -> None:

@@ -13,7 +13,8 @@ from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe
 
 SUMMARY_KEYS = ("test_accuracy", "test_macro_f1", "test_accuracy_mean", "test_accuracy_std",
                 "test_macro_f1_mean", "test_macro_f1_std", "best_epoch", "train_seconds", "params",
-                "accuracy", "macro_f1", "ece", "recording_accuracy", "min_class_recall")
+                "accuracy", "macro_f1", "ece", "recording_accuracy", "min_class_recall",
+                "dice", "iou", "dice_pos", "detect_precision", "detect_recall")
 
 
 def print_summary(title: str, summary: dict, run_path: Path) -> None:

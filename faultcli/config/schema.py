@@ -34,6 +34,8 @@ class DataConfig:
     label_regex: str = opt("", "regex with a named group 'label' (and optionally other metadata groups)")
     label_map: dict[str, str] = opt(dict, "raw label → class name (e.g. B007 = 'ball_007')", factory=True)
     classes: list[str] = opt(list, "class names in output order; empty = sorted labels found", factory=True)
+    allow_missing_classes: bool = opt(False, "classes in data.classes may have no files (eval on a folder holding "
+                                      "only some classes); set by faultcli eval")
     labels_csv: str = opt("", "CSV of labels (columns file,label[,value]) when label_from = 'csv'")
     label_priority: list[str] = opt(list, "when one image carries several labels: the first listed wins",
                                     factory=True)
@@ -55,7 +57,8 @@ class DataConfig:
     condition: str = opt("load", "metadata column that by-condition splits on")
     train_conditions: list[str] = opt(list, "condition values for training (by-condition)", factory=True)
     test_conditions: list[str] = opt(list, "condition values for testing (by-condition)", factory=True)
-    folds: int = opt(5, "number of folds (kfold)", min=2, max=20)
+    folds: int = opt(5, "number of folds (kfold): run k tests on fold k, selects on fold k+1, trains on the rest",
+                     min=3, max=20)
     fold: int = opt(-1, "run only this fold (0-based); -1 = every fold", min=-1)
     seed: int = opt(0, "seed for splits")
     # images

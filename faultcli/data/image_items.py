@@ -53,14 +53,14 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _classes(labels: Sequence[str | None], wanted: Sequence[str]) -> list[str]:
+def _classes(labels: Sequence[str | None], wanted: Sequence[str], allow_missing: bool = False) -> list[str]:
     found = sorted({label for label in labels if label is not None})
     if not found:
         raise DataError("no image got a class; check data.label_from (folder, prefix, regex, csv, mask) and data.root")
     if not wanted:
         return found
     missing = [c for c in wanted if c not in found]
-    if missing:
+    if missing and not allow_missing:
         raise DataError(
             f"data.classes lists {missing[0]!r}, but no image has that class (found: {_short(found, 8)}); "
             "fix data.classes or data.label_map"
@@ -131,7 +131,7 @@ def collect_classification(cfg: DataConfig, root: Path) -> Collected:
             if item.rel in matched:
                 item.boxes = matched[item.rel].boxes
         sources += [a.xml for a in annotations]
-    classes = _classes([i.label for i in items], cfg.classes)
+    classes = _classes([i.label for i in items], cfg.classes, cfg.allow_missing_classes)
     return Collected(_keep_labelled(items, classes, report), classes, report, sources)
 
 
@@ -159,7 +159,7 @@ def collect_segmentation(cfg: DataConfig, root: Path) -> Collected:
         for (image, mask), label in zip(pairs.pairs, labels, strict=True)
     ]
     sources += [mask for _, mask in pairs.pairs]
-    classes = _classes(labels, cfg.classes)
+    classes = _classes(labels, cfg.classes, cfg.allow_missing_classes)
     return Collected(_keep_labelled(items, classes, report), classes, report, sources)
 
 

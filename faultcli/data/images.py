@@ -352,7 +352,7 @@ def _split_info(
         absent = [f"{name} ({part})" for part in required for name in classes if not counts[part][name]]
         if absent:
             info["notes"] = [f"classes that are no image's main class in a split: {', '.join(absent)}"]
-    else:
+    elif not cfg.allow_missing_classes:
         _check_counts(counts, classes, required, cfg.split)
     if kfold:
         info.update(folds=cfg.folds, fold=max(cfg.fold, 0))

@@ -107,14 +107,16 @@ def parse_name(rel: str) -> dict[str, Any]:
     return meta
 
 
-def class_names(raw: list[str], label_map: dict[str, str], classes: list[str]) -> tuple[list[str], list[str]]:
-    """(class name per file, ordered class list). ``classes`` fixes the order and drops other labels."""
+def class_names(raw: list[str], label_map: dict[str, str], classes: list[str],
+                allow_missing: bool = False) -> tuple[list[str], list[str]]:
+    """(class name per file, ordered class list). ``classes`` fixes the order and drops other labels;
+    with ``allow_missing`` a listed class may have no file (evaluating a folder of some classes)."""
     names = [label_map.get(r, r) for r in raw]
     found = sorted(set(names))
     if not classes:
         return names, found
     unknown = [c for c in classes if c not in found]
-    if unknown:
+    if unknown and not allow_missing:
         raise DataError(
             f"data.classes lists {', '.join(map(repr, unknown))} but no file has that label "
             f"(labels found: {', '.join(found)}); fix data.classes or data.label_map"

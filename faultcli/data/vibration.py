@@ -179,7 +179,7 @@ def _label_files(d: DataConfig, base: Path, files: list[Path]) -> tuple[list[dic
         labels.check_label_regex(regex)
     rels = [f.relative_to(base).as_posix() for f in files]
     parsed = [labels.raw_label(rel, d.label_from, regex, root_name=base.name) for rel in rels]
-    names, classes = labels.class_names([raw for raw, _ in parsed], d.label_map, d.classes)
+    names, classes = labels.class_names([raw for raw, _ in parsed], d.label_map, d.classes, d.allow_missing_classes)
     out = []
     for path, rel, name, (_, groups) in zip(files, rels, names, parsed, strict=True):
         if name not in classes:
@@ -266,6 +266,8 @@ def _check_counts(d: DataConfig, counts: dict[str, dict[str, int]], required: li
         "by-condition": "change data.train_conditions / data.fractions, or drop the class with data.classes",
     }
     hint = hints.get(d.split, "use another data.split or fewer data.folds")
+    if d.allow_missing_classes:
+        return
     for split in required:
         for name, n in counts[split].items():
             if n == 0:

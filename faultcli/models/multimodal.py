@@ -88,7 +88,7 @@ def _create(size: dict[str, Any], kwargs: dict[str, Any]) -> MultiModalNet:
 @register("model", "multimodal_small")
 def multimodal_small(**kwargs: Any) -> MultiModalNet:
     """≈0.8 M parameters (3 branches, hierarchical fusion, 10 classes, window 1024)."""
-    return _create(dict(time_width=32, gru_hidden=48, spectrum_width=24, tf_width=16), kwargs)
+    return _create(dict(time_width=32, gru_hidden=32, spectrum_width=24, tf_width=16), kwargs)
 
 
 @register("model", "multimodal_medium")

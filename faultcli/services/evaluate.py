@@ -173,12 +173,17 @@ def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str
         checkpoint = checkpoint / "checkpoints" / "best.pt"
     state = load_checkpoint(checkpoint)
     base = dict(state["config"])
-    base["data"] = {**base["data"], "classes": list(state["classes"])}
+    # the checkpoint's classes, in its order; a folder holding only some of them is fine
+    base["data"] = {**base["data"], "classes": list(state["classes"]), "allow_missing_classes": True}
     return state, resolve_config(recipe, overrides, base=base)
 
 
 def run_eval(state: dict[str, Any], cfg: Config, split: str, run: Run, reporter: Reporter) -> dict[str, Any]:
     """Evaluate a checkpoint on a split of its data, or on another labelled folder (data.root)."""
+    if state.get("task") == "segmentation":
+        from faultcli.services.segment_eval import run_segment_eval
+
+        return run_segment_eval(state, cfg, split, run, reporter)
     reporter = LogReporter(reporter, run.logger)
     set_threads(cfg.train.threads)
     device = pick_device(cfg.train.device)

@@ -39,6 +39,9 @@ class TaskKit:
     make_hooks: Callable[..., ClassificationHooks] | None = None  # default: ClassificationHooks
     # kind-specific extra report files: (out_dir, rows, probs, y_true) -> {name: path}
     extra_report: Callable[..., dict[str, str]] | None = None
+    # builder arguments used only to initialise a fresh model (e.g. pretrained weights), never saved:
+    # a checkpoint already holds every weight, so eval must not need the weights file or the hub
+    init_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def rows(self, split: str, fold: int | None = None) -> np.ndarray:
         return self.dataset.indices(split, fold)

@@ -88,7 +88,8 @@ def train_one(cfg: Config, kit: TaskKit, run: Run, out: Path, fold: int | None, 
     for split, rows in (("train", train_rows), ("val", val_rows), ("test", kit.rows("test", fold))):
         if len(rows) == 0:
             raise DataError(f"the {split} split is empty; change data.split or data.fractions in the recipe")
-    model = build_model(kit.model_name, kit.model_kwargs).to(device)
+    init = {} if resume is not None else kit.init_kwargs  # resuming loads every weight from the checkpoint
+    model = build_model(kit.model_name, {**kit.model_kwargs, **init}).to(device)
     params = count_params(model)
     reporter.info(f"model {kit.model_name}: {params / 1e6:.2f} M parameters, {len(kit.classes)} classes, "
                   f"{len(train_rows)} train / {len(val_rows)} val samples, device {device}")

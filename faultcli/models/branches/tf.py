@@ -13,13 +13,13 @@ from faultcli.signal.transforms import cwt_scalogram, stft_spectrogram
 TF_TRANSFORMS = ("stft", "cwt")
 
 
-def conv_block2d(in_ch: int, out_ch: int, stride: int = 1) -> nn.Sequential:
-    """3×3 conv → BN → ReLU → 2×2 max-pool → EMA attention (after the pool, where maps are 4× smaller)."""
+def conv_block2d(in_ch: int, out_ch: int, pool: bool = False) -> nn.Sequential:
+    """Strided 3×3 conv (halves H and W) → BN → ReLU (→ 2×2 max-pool) → EMA attention."""
     return nn.Sequential(
-        nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False),
+        nn.Conv2d(in_ch, out_ch, 3, stride=2, padding=1, bias=False),
         nn.BatchNorm2d(out_ch),
         nn.ReLU(inplace=True),
-        nn.MaxPool2d(2),
+        nn.MaxPool2d(2) if pool else nn.Identity(),
         EMA2d(out_ch, groups=min(8, out_ch // 2)),
     )
 
@@ -38,8 +38,9 @@ class TFBranch(nn.Module):
         self.n_fft = min(128, window)
         self.hop = max(1, window // image_size[1])
         self.norm = nn.BatchNorm2d(1)
-        # A strided first conv: the 64 × 128 image is oversampled (STFT frames overlap by 15/16).
-        self.blocks = nn.Sequential(conv_block2d(1, width, stride=2), conv_block2d(width, 2 * width),
+        # The first block shrinks the image 4× per axis: it is oversampled (STFT frames overlap by 15/16)
+        # and attention on full-size maps would cost most of the model's time on a CPU.
+        self.blocks = nn.Sequential(conv_block2d(1, width, pool=True), conv_block2d(width, 2 * width),
                                     conv_block2d(2 * width, 4 * width))  # 64 × 128 → 16 × 32 → 8 × 16 → 4 × 8
         self.pool = nn.AdaptiveAvgPool2d((2, 2))
         self.proj = nn.Sequential(nn.Linear(16 * width, out_dim), nn.LayerNorm(out_dim))

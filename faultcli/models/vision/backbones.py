@@ -48,7 +48,8 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a .safetensors file, or of a .pt/.pth state dict (optionally under 'state_dict'/'model')."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"model.weights_path = {str(path)!r} does not exist; point it at a .pth/.pt/.safetensors file")
+        raise ConfigError(f"model.weights_path = {str(path)!r} does not exist; "
+                          "point it at a .pth, .pt or .safetensors file")
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -58,7 +59,8 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickled code, truncated files, other formats
         raise ConfigError(f"model.weights_path = {str(path)!r} is not a readable state dict "
-                          f"({type(err).__name__}); save it with torch.save(model.state_dict()) or safetensors") from None
+                          f"({type(err).__name__}); save it with torch.save(model.state_dict()) "
+                          "or as .safetensors") from None
     for key in ("state_dict", "model"):  # training checkpoints wrap the weights
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
