@@ -14,13 +14,29 @@ from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe
 segment_app = typer.Typer(help="Pixel masks of defects: train smp models, predict masks.", no_args_is_help=True)
 app.add_typer(segment_app, name="segment", rich_help_panel="Train")
 
-SUMMARY_KEYS = ("test_dice", "test_iou", "test_dice_pos", "test_dice_untuned", "test_detect_precision",
-                "test_detect_recall", "best_epoch", "epochs_run", "train_seconds", "epoch_seconds", "params")
+SUMMARY_KEYS = (
+    "test_dice",
+    "test_iou",
+    "test_dice_pos",
+    "test_dice_untuned",
+    "test_detect_precision",
+    "test_detect_recall",
+    "best_epoch",
+    "epochs_run",
+    "train_seconds",
+    "epoch_seconds",
+    "params",
+)
 
 
 @segment_app.command("train")
-def train(recipe: Recipe = None, overrides: Overrides = None, name: Name = None, out: Out = None,
-          print_config: PrintConfig = False) -> None:
+def train(
+    recipe: Recipe = None,
+    overrides: Overrides = None,
+    name: Name = None,
+    out: Out = None,
+    print_config: PrintConfig = False,
+) -> None:
     """Train a segmentation model from a recipe, tune thresholds on val, evaluate on test."""
     from faultcli.config import dump_toml
     from faultcli.services.common import resolve_config, start_run
@@ -40,9 +56,13 @@ def train(recipe: Recipe = None, overrides: Overrides = None, name: Name = None,
 
 
 @segment_app.command("predict")
-def predict(checkpoint: Annotated[Path, typer.Option("--checkpoint", "-c", help="A segment run's checkpoints/best.pt.")],
-            source: Annotated[Path, typer.Option("--input", "-i", help="An image or a folder of images.")],
-            out: Out = None, name: Name = None, overrides: Overrides = None) -> None:
+def predict(
+    checkpoint: Annotated[Path, typer.Option("--checkpoint", "-c", help="A segment run's checkpoints/best.pt.")],
+    source: Annotated[Path, typer.Option("--input", "-i", help="An image or a folder of images.")],
+    out: Out = None,
+    name: Name = None,
+    overrides: Overrides = None,
+) -> None:
     """Masks (PNG per class), an RLE CSV and overlays for new images; no masks needed."""
     from faultcli.services.common import start_run
     from faultcli.services.evaluate import checkpoint_config
@@ -52,8 +72,10 @@ def predict(checkpoint: Annotated[Path, typer.Option("--checkpoint", "-c", help=
     if state.get("task") != "segmentation":
         from faultcli.errors import CheckpointError
 
-        raise CheckpointError(f"{checkpoint} is a {state.get('task')} checkpoint; segment predict needs one "
-                              "written by faultcli segment train")
+        raise CheckpointError(
+            f"{checkpoint} is a {state.get('task')} checkpoint; segment predict needs one "
+            "written by faultcli segment train"
+        )
     with start_run("segment-predict", cfg, name or Path(checkpoint).parent.parent.name, out) as run:
         summary = predict_folder(state, cfg, source, run, con.ConsoleReporter())
     rows = [["images", summary["n_images"]], ["images with a defect", summary["images_with_defect"]]]

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from faultcli.models import branches, fusion, heads, multimodal, wdcnn  # noqa: F401  (registrations)
+# Imported for their registrations; timm and smp are imported only when an image model is built.
+from faultcli.models import branches, fusion, heads, multimodal, vision, wdcnn  # noqa: F401
+from faultcli.models.vision import segmentation  # noqa: F401
 from faultcli.registry import available, create
 
 

@@ -26,18 +26,35 @@ class MultiModalNet(nn.Module):
     ``arcface`` is the training-only margin head on the fused features; ``forward`` uses the softmax head.
     """
 
-    def __init__(self, num_classes: int = 10, window: int = 1024, sample_rate: int = 12000,
-                 branches: list[str] | tuple[str, ...] = DEFAULT_BRANCHES, fusion: str = "hierarchical",
-                 tf_transform: str = "stft", order_normalize: bool = False, nominal_rpm: float = 1797.0,
-                 dropout: float = 0.3, feature_dim: int = 128, arcface_margin: float = 0.3,
-                 arcface_scale: float = 30.0, branch_dim: int = 256, time_width: int = 32, gru_hidden: int = 64,
-                 spectrum_width: int = 32, spectrum_depth: int = 3, tf_width: int = 16, fusion_heads: int = 4
-                 ) -> None:
+    def __init__(
+        self,
+        num_classes: int = 10,
+        window: int = 1024,
+        sample_rate: int = 12000,
+        branches: list[str] | tuple[str, ...] = DEFAULT_BRANCHES,
+        fusion: str = "hierarchical",
+        tf_transform: str = "stft",
+        order_normalize: bool = False,
+        nominal_rpm: float = 1797.0,
+        dropout: float = 0.3,
+        feature_dim: int = 128,
+        arcface_margin: float = 0.3,
+        arcface_scale: float = 30.0,
+        branch_dim: int = 256,
+        time_width: int = 32,
+        gru_hidden: int = 64,
+        spectrum_width: int = 32,
+        spectrum_depth: int = 3,
+        tf_width: int = 16,
+        fusion_heads: int = 4,
+    ) -> None:
         super().__init__()
         branches = list(branches)
         if not branches or len(set(branches)) != len(branches):
-            raise ConfigError(f"model.branches {branches} must name at least one branch, each once; "
-                              "e.g. branches = ['time', 'fft', 'tf']")
+            raise ConfigError(
+                f"model.branches {branches} must name at least one branch, each once; "
+                "e.g. branches = ['time', 'fft', 'tf']"
+            )
         self.window = window
         common = {"window": window, "sample_rate": sample_rate, "out_dim": branch_dim}
         speed = {"order_normalize": order_normalize, "nominal_rpm": nominal_rpm}
@@ -47,11 +64,19 @@ class MultiModalNet(nn.Module):
             "envelope": {"width": spectrum_width, "depth": spectrum_depth, **speed},
             "tf": {"width": tf_width, "transform": tf_transform},
         }
-        self.branches = nn.ModuleDict({name: create("branch", name, **common, **own.get(name, {}))
-                                       for name in branches})
+        self.branches = nn.ModuleDict(
+            {name: create("branch", name, **common, **own.get(name, {})) for name in branches}
+        )
         extra = {"heads": fusion_heads} if fusion == "hierarchical" else {}
-        self.fusion = create("fusion", fusion, n_branches=len(branches), in_dim=branch_dim, out_dim=feature_dim,
-                             dropout=min(dropout, 0.1), **extra)
+        self.fusion = create(
+            "fusion",
+            fusion,
+            n_branches=len(branches),
+            in_dim=branch_dim,
+            out_dim=feature_dim,
+            dropout=min(dropout, 0.1),  # light inside the fusion; the recipe's dropout is the classifier's
+            **extra,
+        )
         self.num_features = feature_dim
         self.head = SoftmaxHead(feature_dim, num_classes, hidden=feature_dim, dropout=dropout)
         self.arcface = ArcFaceHead(feature_dim, num_classes, margin=arcface_margin, scale=arcface_scale)
@@ -65,8 +90,10 @@ class MultiModalNet(nn.Module):
     def forward_features(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, window) → fused features (B, num_features); records ``modality_weights``."""
         if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] != self.window:
-            raise DataError(f"model expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
-                            f"prepare the data with data.window = {self.window} or rebuild the model")
+            raise DataError(
+                f"model expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
+                f"prepare the data with data.window = {self.window} or rebuild the model"
+            )
         feats = [branch(x, rpm) for branch in self.branches.values()]
         fused, weights = self.fusion(feats)
         self.modality_weights = None if weights is None else weights.detach()
@@ -87,17 +114,20 @@ def _create(size: dict[str, Any], kwargs: dict[str, Any]) -> MultiModalNet:
 
 @register("model", "multimodal_small")
 def multimodal_small(**kwargs: Any) -> MultiModalNet:
-    """≈0.8 M parameters (3 branches, hierarchical fusion, 10 classes, window 1024)."""
-    return _create(dict(time_width=32, gru_hidden=32, spectrum_width=24, tf_width=16), kwargs)
+    """≈0.77 M parameters with 3 branches, hierarchical fusion, 10 classes and window 1024."""
+    return _create(dict(time_width=32, gru_hidden=32, spectrum_width=32, tf_width=16), kwargs)
 
 
 @register("model", "multimodal_medium")
 def multimodal_medium(**kwargs: Any) -> MultiModalNet:
-    """≈2.5 M parameters."""
-    return _create(dict(time_width=64, gru_hidden=96, spectrum_width=48, tf_width=32), kwargs)
+    """≈2.5 M parameters (same setting)."""
+    return _create(dict(time_width=64, gru_hidden=128, spectrum_width=48, spectrum_depth=4, tf_width=32), kwargs)
 
 
 @register("model", "multimodal_large")
 def multimodal_large(**kwargs: Any) -> MultiModalNet:
-    """≈8 M parameters."""
-    return _create(dict(time_width=128, gru_hidden=160, spectrum_width=64, spectrum_depth=4, tf_width=64), kwargs)
+    """≈8.0 M parameters (same setting); wider branch features (384) and 8 fusion heads."""
+    size = dict(
+        time_width=128, gru_hidden=256, spectrum_width=80, spectrum_depth=4, tf_width=96, branch_dim=384, fusion_heads=8
+    )
+    return _create(size, kwargs)

@@ -30,8 +30,14 @@ def _block(in_ch: int, out_ch: int, kernel_size: int, stride: int = 1, padding: 
 class WDCNN(nn.Module):
     """Raw window (B, 1, window) → 100-d features → logits; same surface as the multimodal model."""
 
-    def __init__(self, num_classes: int = 10, window: int = 2048, dropout: float = 0.0,
-                 arcface_margin: float = 0.3, arcface_scale: float = 30.0) -> None:
+    def __init__(
+        self,
+        num_classes: int = 10,
+        window: int = 2048,
+        dropout: float = 0.0,
+        arcface_margin: float = 0.3,
+        arcface_scale: float = 30.0,
+    ) -> None:
         super().__init__()
         steps = wdcnn_steps(window)
         if steps < 1:
@@ -56,8 +62,10 @@ class WDCNN(nn.Module):
     def forward_features(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, window) → (B, 100); ``rpm`` is accepted for a uniform surface and unused."""
         if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] != self.window:
-            raise DataError(f"wdcnn expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
-                            f"prepare the data with data.window = {self.window} or rebuild the model")
+            raise DataError(
+                f"wdcnn expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
+                f"prepare the data with data.window = {self.window} or rebuild the model"
+            )
         return self.features(x)
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
@@ -78,7 +86,13 @@ def wdcnn_steps(window: int) -> int:
 
 
 @register("model", "wdcnn")
-def wdcnn(num_classes: int = 10, window: int = 2048, sample_rate: int = 12000, dropout: float = 0.0,
-          arcface_margin: float = 0.3, arcface_scale: float = 30.0) -> WDCNN:
+def wdcnn(
+    num_classes: int = 10,
+    window: int = 2048,
+    sample_rate: int = 12000,
+    dropout: float = 0.0,
+    arcface_margin: float = 0.3,
+    arcface_scale: float = 30.0,
+) -> WDCNN:
     """Builder of :class:`WDCNN` (sample_rate is accepted for the shared vibration-model surface)."""
     return WDCNN(num_classes, window, dropout, arcface_margin, arcface_scale)

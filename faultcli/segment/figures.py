@@ -1,5 +1,9 @@
 """Figures of predicted against true masks: Dice / IoU per class, on all images and on images that
-contain the class, and image-level detection (is a defect there at all) per class and overall."""
+contain the class, and image-level detection (is a defect there at all) per class and overall.
+
+Scores are computed image by image (``image_scores``) so a large set can be streamed, then
+summarised (``summarize``); ``segmentation_figures`` does both for masks already in memory.
+"""
 
 from __future__ import annotations
 
@@ -10,51 +14,65 @@ import numpy as np
 from faultcli.metrics import dice_iou
 
 
+def image_scores(pred: np.ndarray, true: np.ndarray) -> dict[str, np.ndarray]:
+    """Per class of one image (K, H, W): Dice, IoU, true mask not empty, predicted mask not empty."""
+    dice, iou = dice_iou(pred[None], true[None])
+    k = pred.shape[0]
+    return {
+        "dice": dice[0],
+        "iou": iou[0],
+        "present": true.reshape(k, -1).any(axis=1),
+        "found": pred.reshape(k, -1).any(axis=1),
+    }
+
+
 def _ratio(num: int, den: int) -> float:
     return float(num / den) if den else float("nan")
 
 
-def _detection(pred: np.ndarray, true: np.ndarray) -> dict[str, float]:
-    """Precision / recall of 'mask not empty' over images; ``pred`` and ``true`` are bool (N,)."""
-    tp = int((pred & true).sum())
-    return {"precision": _ratio(tp, int(pred.sum())), "recall": _ratio(tp, int(true.sum()))}
+def _detection(found: np.ndarray, present: np.ndarray) -> tuple[float, float]:
+    """Precision and recall of 'mask not empty' over images (bool arrays)."""
+    tp = int((found & present).sum())
+    return _ratio(tp, int(found.sum())), _ratio(tp, int(present.sum()))
 
 
-def _nanmean(values: np.ndarray) -> float:
-    values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
-    return float(values.mean()) if values.size else float("nan")
+def _masked_mean(values: np.ndarray, keep: np.ndarray) -> float:
+    return float(values[keep].mean()) if keep.any() else float("nan")
 
 
-def per_image_scores(pred: Sequence[np.ndarray], true: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(N, K) Dice and IoU of masks that may differ in size between images (each (K, H, W))."""
-    pairs = [dice_iou(p[None], t[None]) for p, t in zip(pred, true, strict=True)]
-    return np.concatenate([d for d, _ in pairs]), np.concatenate([i for _, i in pairs])
-
-
-def segmentation_figures(pred: Sequence[np.ndarray], true: Sequence[np.ndarray], classes: list[str]) -> dict:
-    """Flat figures (``dice``, ``iou``, ``dice_pos``, ``detect_precision``, ``detect_recall``) and ``per_class``.
+def summarize(dice: np.ndarray, iou: np.ndarray, present: np.ndarray, found: np.ndarray, classes: list[str]) -> dict:
+    """Flat figures (``dice``, ``iou``, ``dice_pos``, ``iou_pos``, ``detect_precision``, ``detect_recall``)
+    and ``per_class`` from (N, K) per-image arrays.
 
     ``dice`` / ``iou`` average every (image, class) pair (an empty prediction of an empty class
     scores 1); ``dice_pos`` averages only pairs whose true mask is not empty.
     """
-    dice, iou = per_image_scores(pred, true)
-    present = np.stack([t.reshape(t.shape[0], -1).any(axis=1) for t in true])  # (N, K)
-    found = np.stack([p.reshape(p.shape[0], -1).any(axis=1) for p in pred])
     per_class = {}
     for k, name in enumerate(classes):
-        det = _detection(found[:, k], present[:, k])
+        precision, recall = _detection(found[:, k], present[:, k])
         per_class[name] = {
-            "dice": float(dice[:, k].mean()), "iou": float(iou[:, k].mean()),
-            "dice_pos": _nanmean(np.where(present[:, k], dice[:, k], np.nan)),
-            "iou_pos": _nanmean(np.where(present[:, k], iou[:, k], np.nan)),
+            "dice": float(dice[:, k].mean()),
+            "iou": float(iou[:, k].mean()),
+            "dice_pos": _masked_mean(dice[:, k], present[:, k]),
+            "iou_pos": _masked_mean(iou[:, k], present[:, k]),
             "images_with_class": int(present[:, k].sum()),
-            "detect_precision": det["precision"], "detect_recall": det["recall"],
+            "detect_precision": precision,
+            "detect_recall": recall,
         }
-    image_det = _detection(found.any(axis=1), present.any(axis=1))
+    precision, recall = _detection(found.any(axis=1), present.any(axis=1))
     return {
-        "dice": float(dice.mean()), "iou": float(iou.mean()),
-        "dice_pos": _nanmean(np.where(present, dice, np.nan)), "iou_pos": _nanmean(np.where(present, iou, np.nan)),
-        "detect_precision": image_det["precision"], "detect_recall": image_det["recall"],
-        "n_images": len(pred), "per_class": per_class, "per_image_dice": dice, "per_image_iou": iou,
+        "dice": float(dice.mean()),
+        "iou": float(iou.mean()),
+        "dice_pos": _masked_mean(dice, present),
+        "iou_pos": _masked_mean(iou, present),
+        "detect_precision": precision,
+        "detect_recall": recall,
+        "n_images": int(dice.shape[0]),
+        "per_class": per_class,
     }
+
+
+def segmentation_figures(pred: Sequence[np.ndarray], true: Sequence[np.ndarray], classes: list[str]) -> dict:
+    """``summarize`` of masks in memory: ``pred`` and ``true`` are (K, H, W) per image (sizes may differ)."""
+    scores = [image_scores(p, t) for p, t in zip(pred, true, strict=True)]
+    return summarize(*(np.stack([s[key] for s in scores]) for key in ("dice", "iou", "present", "found")), classes)

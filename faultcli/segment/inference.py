@@ -8,7 +8,7 @@ strip for a model trained on 192 × 192) are cut into training-size tiles that o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -54,8 +54,14 @@ def predict_batch(model: nn.Module, x: torch.Tensor, tta_flip: bool = False) -> 
 
 
 @torch.no_grad()
-def predict_tiled(model: nn.Module, x: torch.Tensor, tile: tuple[int, int], overlap: float,
-                  tta_flip: bool = False, batch_size: int = 16) -> torch.Tensor:
+def predict_tiled(
+    model: nn.Module,
+    x: torch.Tensor,
+    tile: tuple[int, int],
+    overlap: float,
+    tta_flip: bool = False,
+    batch_size: int = 16,
+) -> torch.Tensor:
     """Probabilities (K, H, W) of one image ``x`` (C, H, W), tile by tile when it exceeds ``tile``."""
     height, width = x.shape[-2:]
     th, tw = min(tile[0], height), min(tile[1], width)
@@ -65,32 +71,41 @@ def predict_tiled(model: nn.Module, x: torch.Tensor, tile: tuple[int, int], over
     weight = blend_weights(th, tw).to(x.device)
     total, norm = None, torch.zeros(height, width, device=x.device)
     for start in range(0, len(boxes), batch_size):
-        part = boxes[start:start + batch_size]
-        crops = torch.stack([x[:, y:y + th, x0:x0 + tw] for y, x0 in part])
+        part = boxes[start : start + batch_size]
+        crops = torch.stack([x[:, y : y + th, x0 : x0 + tw] for y, x0 in part])
         probs = predict_batch(model, crops, tta_flip)
         if total is None:
             total = torch.zeros(probs.shape[1], height, width, device=x.device)
         for (y, x0), p in zip(part, probs, strict=True):
-            total[:, y:y + th, x0:x0 + tw] += p * weight
-            norm[y:y + th, x0:x0 + tw] += weight
+            total[:, y : y + th, x0 : x0 + tw] += p * weight
+            norm[y : y + th, x0 : x0 + tw] += weight
     return total / norm
 
 
-@torch.no_grad()
-def predict_images(model: nn.Module, images: Sequence[np.ndarray] | np.ndarray, mean: Sequence[float],
-                   std: Sequence[float], *, tile: tuple[int, int], overlap: float = 0.25, tta_flip: bool = False,
-                   batch_size: int = 16, device: torch.device | str = "cpu",
-                   reporter: Reporter | None = None) -> list[np.ndarray]:
-    """float32 (K, H, W) probabilities per uint8 (H, W, C) image, in order.
+def iter_predictions(
+    model: nn.Module,
+    images: Sequence[np.ndarray] | np.ndarray,
+    mean: Sequence[float],
+    std: Sequence[float],
+    *,
+    tile: tuple[int, int],
+    overlap: float = 0.25,
+    tta_flip: bool = False,
+    batch_size: int = 16,
+    device: torch.device | str = "cpu",
+    reporter: Reporter | None = None,
+) -> Iterator[np.ndarray]:
+    """float32 (K, H, W) probabilities per uint8 (H, W, C) image, in order, one image at a time.
 
     Runs of same-size images no larger than ``tile`` go through the model together in batches;
-    anything larger is tiled one image at a time.
+    anything larger is tiled one image at a time. ``images`` may be lazy (memory-mapped rows):
+    only one batch is in memory at once.
     """
     reporter = reporter or NullReporter()
     model.eval()
     device = torch.device(device)
-    out: list[np.ndarray] = []
     n = len(images)
+    # no grad-mode context here: it would stay switched on in the caller while the generator is paused
     with reporter.task("predicting masks", n) as progress:
         i = 0
         while i < n:
@@ -105,7 +120,13 @@ def predict_images(model: nn.Module, images: Sequence[np.ndarray] | np.ndarray, 
                 probs = predict_batch(model, x, tta_flip)
             else:
                 probs = predict_tiled(model, x[0], tile, overlap, tta_flip, batch_size)[None]
-            out.extend(p.cpu().numpy() for p in probs)
             progress.advance(j - i)
+            yield from (p.cpu().numpy() for p in probs)
             i = j
-    return out
+
+
+def predict_images(
+    model: nn.Module, images: Sequence[np.ndarray] | np.ndarray, mean: Sequence[float], std: Sequence[float], **kwargs
+) -> list[np.ndarray]:
+    """``iter_predictions`` collected into a list (small sets only: every probability map is kept)."""
+    return list(iter_predictions(model, images, mean, std, **kwargs))

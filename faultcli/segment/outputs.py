@@ -45,16 +45,26 @@ def paint(image: np.ndarray, masks: np.ndarray, alpha: float = 0.45) -> np.ndarr
     return out.clip(0, 255).astype(np.uint8)
 
 
-def overlay_png(path: Path, image: np.ndarray, pred: np.ndarray, true: np.ndarray | None,
-                classes: Sequence[str]) -> Path:
+def overlay_png(
+    path: Path, image: np.ndarray, pred: np.ndarray, true: np.ndarray | None, classes: Sequence[str]
+) -> Path:
     """Side by side: image | true mask (when known) | predicted mask, with a colour legend below."""
-    panels = [("image", _bgr(image)), *([("true", paint(image, true))] if true is not None else []),
-              ("predicted", paint(image, pred))]
+    panels = [
+        ("image", _bgr(image)),
+        *([("true", paint(image, true))] if true is not None else []),
+        ("predicted", paint(image, pred)),
+    ]
     height, width = panels[0][1].shape[:2]
+    zoom = -(-192 // width) if width < 192 else 1  # small images are enlarged so the overlay stays readable
+    if zoom > 1:
+        panels = [
+            (name, cv2.resize(p, (width * zoom, height * zoom), interpolation=cv2.INTER_NEAREST)) for name, p in panels
+        ]
+        height, width = height * zoom, width * zoom
     gap = 4
     row = np.full((height, len(panels) * (width + gap) - gap, 3), 255, np.uint8)
     for i, (_, panel) in enumerate(panels):
-        row[:, i * (width + gap):i * (width + gap) + width] = panel
+        row[:, i * (width + gap) : i * (width + gap) + width] = panel
     scale = max(0.35, min(width, 400) / 500)
     line = int(22 * scale / 0.4)
     legend = np.full((line * 2, row.shape[1], 3), 255, np.uint8)
@@ -70,14 +80,21 @@ def overlay_png(path: Path, image: np.ndarray, pred: np.ndarray, true: np.ndarra
 
 def write_mask_pngs(folder: Path, stem: str, masks: np.ndarray, classes: Sequence[str]) -> list[Path]:
     """``folder/<class>/<stem>.png`` (0/255) per class, the layout the mask-folder reader takes back."""
-    return [write_png(Path(folder) / name / f"{stem}.png", (m > 0).astype(np.uint8) * 255)
-            for name, m in zip(classes, masks, strict=True)]
+    return [
+        write_png(Path(folder) / name / f"{stem}.png", (m > 0).astype(np.uint8) * 255)
+        for name, m in zip(classes, masks, strict=True)
+    ]
+
+
+def rle_rows(name: str, masks: np.ndarray, classes: Sequence[str]) -> list[dict[str, str]]:
+    """One row per class of one image (empty EncodedPixels = no defect), as Severstal submissions are written."""
+    return [
+        {"ImageId": name, "ClassId": cls, "EncodedPixels": encode(m)} for cls, m in zip(classes, masks, strict=True)
+    ]
 
 
 def rle_table(names: Sequence[str], masks: Sequence[np.ndarray], classes: Sequence[str]) -> pd.DataFrame:
-    """One row per image and class (empty EncodedPixels = no defect), as Severstal submissions are written."""
-    rows = [{"ImageId": name, "ClassId": cls, "EncodedPixels": encode(m[k])}
-            for name, m in zip(names, masks, strict=True) for k, cls in enumerate(classes)]
+    rows = [row for name, m in zip(names, masks, strict=True) for row in rle_rows(name, m, classes)]
     return pd.DataFrame(rows, columns=["ImageId", "ClassId", "EncodedPixels"])
 
 

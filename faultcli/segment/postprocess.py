@@ -7,7 +7,7 @@ Dice over the validation images; classes are independent, so per-class tuning ma
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -34,8 +34,11 @@ class PostProcess:
 
     @classmethod
     def from_dict(cls, data: dict) -> PostProcess:
-        return cls([float(t) for t in data["thresholds"]], [int(a) for a in data["min_areas"]],
-                   [float(d) for d in data.get("val_dice", [])])
+        return cls(
+            [float(t) for t in data["thresholds"]],
+            [int(a) for a in data["min_areas"]],
+            [float(d) for d in data.get("val_dice", [])],
+        )
 
 
 def remove_small(mask: np.ndarray, min_area: int) -> np.ndarray:
@@ -70,20 +73,35 @@ def _component_scores(pred: np.ndarray, true: np.ndarray, areas: Sequence[int]) 
     return out
 
 
-def tune(probs: Sequence[np.ndarray], masks: Sequence[np.ndarray], *, thresholds: Sequence[float] = THRESHOLDS,
-         area_fractions: Sequence[float] = AREA_FRACTIONS) -> PostProcess:
-    """Best (threshold, min area) per class for mean Dice over the images; probs/masks are (K, H, W) each."""
-    if not len(probs):
+def tune(
+    pairs: Iterable[tuple[np.ndarray, np.ndarray]],
+    *,
+    thresholds: Sequence[float] = THRESHOLDS,
+    area_fractions: Sequence[float] = AREA_FRACTIONS,
+) -> PostProcess:
+    """Best (threshold, min area) per class for mean Dice over ``(probs, mask)`` pairs, each (K, H, W).
+
+    Streams: only per-class score sums are kept, so a large validation set never sits in memory.
+    Minimum areas are fractions of the first image's area.
+    """
+    sums, areas, count = None, [], 0
+    for probs, mask in pairs:
+        if sums is None:
+            areas = sorted({int(round(f * probs.shape[1] * probs.shape[2])) for f in area_fractions})
+            sums = np.zeros((probs.shape[0], len(thresholds), len(areas)))
+        truth = mask.astype(bool)
+        for k in range(probs.shape[0]):
+            for i, t in enumerate(thresholds):
+                sums[k, i] += _component_scores(probs[k] > t, truth[k], areas)
+        count += 1
+    if sums is None:
         raise ValueError("tuning needs at least one validation image")
-    num_classes = probs[0].shape[0]
-    pixels = int(np.median([p.shape[1] * p.shape[2] for p in probs]))
-    areas = sorted({int(round(f * pixels)) for f in area_fractions})
+    scores = sums / count
+    num_classes = scores.shape[0]
     best = PostProcess([0.5] * num_classes, [0] * num_classes, [-1.0] * num_classes)
     for k in range(num_classes):
-        for t in thresholds:
-            scores = np.mean([_component_scores(p[k] > t, m[k].astype(bool), areas)
-                              for p, m in zip(probs, masks, strict=True)], axis=0)
-            i = int(np.argmax(scores))  # first maximum: the smallest area among equals
-            if scores[i] > best.val_dice[k] + 1e-9:
-                best.thresholds[k], best.min_areas[k], best.val_dice[k] = float(t), areas[i], float(scores[i])
+        for i, t in enumerate(thresholds):  # 0.5 first: later thresholds must do strictly better
+            j = int(np.argmax(scores[k, i]))  # first maximum: the smallest area among equals
+            if scores[k, i, j] > best.val_dice[k] + 1e-9:
+                best.thresholds[k], best.min_areas[k], best.val_dice[k] = float(t), areas[j], float(scores[k, i, j])
     return best

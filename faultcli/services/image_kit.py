@@ -29,8 +29,10 @@ def check_stages(stages: list[AugmentStage]) -> None:
     for i, stage in enumerate(stages):
         for name in SIGNAL_FIELDS:
             if getattr(stage, name) != getattr(defaults, name):
-                raise ConfigError(f"augment[{i}].{name} is a vibration augmentation; image recipes use flip, "
-                                  "rotate, brightness and resized_crop")
+                raise ConfigError(
+                    f"augment[{i}].{name} is a vibration augmentation; image recipes use flip, "
+                    "rotate, brightness and resized_crop"
+                )
 
 
 def image_augment(stages: list[AugmentStage]):
@@ -61,16 +63,27 @@ def _norm(data: Any, fold: int, data_info: dict[str, Any] | None) -> tuple[list[
 def _check_against_checkpoint(data: Any, info: dict[str, Any]) -> None:
     size, channels = list(data.manifest["image_size"]), int(data.manifest["channels"])
     if "image_size" in info and list(info["image_size"]) != size:
-        raise CheckpointError(f"images are {size[0]}×{size[1]} but the checkpoint was trained on "
-                              f"{info['image_size'][0]}×{info['image_size'][1]}; set data.image_size = "
-                              f"{list(info['image_size'])}")
+        raise CheckpointError(
+            f"images are {size[0]}×{size[1]} but the checkpoint was trained on "
+            f"{info['image_size'][0]}×{info['image_size'][1]}; set data.image_size = "
+            f"{list(info['image_size'])}"
+        )
     if "channels" in info and int(info["channels"]) != channels:
-        raise CheckpointError(f"images have {channels} channel(s) but the checkpoint expects {info['channels']}; "
-                              f"set data.color = {info.get('color', 'gray' if info['channels'] == 1 else 'rgb')!r}")
+        raise CheckpointError(
+            f"images have {channels} channel(s) but the checkpoint expects {info['channels']}; "
+            f"set data.color = {info.get('color', 'gray' if info['channels'] == 1 else 'rgb')!r}"
+        )
 
 
-def mistakes_grid(out: Path, images: np.ndarray, files: list[str], probs: np.ndarray, y_true: np.ndarray,
-                  classes: list[str], shown: int = MISTAKES_SHOWN) -> Path:
+def mistakes_grid(
+    out: Path,
+    images: np.ndarray,
+    files: list[str],
+    probs: np.ndarray,
+    y_true: np.ndarray,
+    classes: list[str],
+    shown: int = MISTAKES_SHOWN,
+) -> Path:
     """Grid PNG of the most confident mistakes (wrong class, highest predicted probability first)."""
     from faultcli import plots
 
@@ -78,12 +91,16 @@ def mistakes_grid(out: Path, images: np.ndarray, files: list[str], probs: np.nda
     wrong = np.flatnonzero(pred != y_true)
     wrong = wrong[np.argsort(-probs[wrong, pred[wrong]], kind="stable")][:shown]
     if len(wrong) == 0:  # keep the report's file list stable: one blank panel saying so
-        return plots.image_grid_png([np.zeros((8, 8), dtype=np.uint8)], ["no mistakes on this split"],
-                                    out / "mistakes.png", cols=1)
-    titles = [f"{Path(files[i]).name}\ntrue {classes[y_true[i]]}\npred {classes[pred[i]]} "
-              f"({probs[i, pred[i]]:.2f})" for i in wrong]
-    return plots.image_grid_png([np.asarray(images[i]) for i in wrong], titles, out / "mistakes.png",
-                                cols=min(4, len(wrong)))
+        return plots.image_grid_png(
+            [np.zeros((8, 8), dtype=np.uint8)], ["no mistakes on this split"], out / "mistakes.png", cols=1
+        )
+    titles = [
+        f"{Path(files[i]).name}\ntrue {classes[y_true[i]]}\npred {classes[pred[i]]} ({probs[i, pred[i]]:.2f})"
+        for i in wrong
+    ]
+    return plots.image_grid_png(
+        [np.asarray(images[i]) for i in wrong], titles, out / "mistakes.png", cols=min(4, len(wrong))
+    )
 
 
 @register("kit", "image-classification")
@@ -97,8 +114,10 @@ def image_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
 
     m, t = cfg.model, cfg.train
     if m.name not in (MODEL_NAME, DEFAULT_MODEL):
-        raise ConfigError(f"model.name = {m.name!r} is not an image model; image-classification uses "
-                          f"{MODEL_NAME!r} (choose the network with model.backbone)")
+        raise ConfigError(
+            f"model.name = {m.name!r} is not an image model; image-classification uses "
+            f"{MODEL_NAME!r} (choose the network with model.backbone)"
+        )
     check_backbone_name(m.backbone)  # before the (possibly long) data preparation
     augment = image_augment(cfg.augment)
     data = prepare_images(cfg.data, cfg.task, reporter)
@@ -120,28 +139,61 @@ def image_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
 
     def fetch(rows: np.ndarray) -> dict[str, Any]:
         extra = {"edge": edge_batch(data.edges, rows)} if use_edges else {}
-        return {"x": image_batch(data.images, rows, mean, std), "y": torch.from_numpy(class_index[rows]),
-                "extra": extra}
+        return {
+            "x": image_batch(data.images, rows, mean, std),
+            "y": torch.from_numpy(class_index[rows]),
+            "extra": extra,
+        }
 
     def describe(rows: np.ndarray) -> pd.DataFrame:
-        return pd.DataFrame({"file": files[rows], "window_start": np.zeros(len(rows), dtype=np.int64),
-                             "group": files[rows]})
+        return pd.DataFrame(
+            {"file": files[rows], "window_start": np.zeros(len(rows), dtype=np.int64), "group": files[rows]}
+        )
 
     def extra_report(out: Path, rows: np.ndarray, probs: np.ndarray, y_true: np.ndarray) -> dict[str, str]:
         path = mistakes_grid(out, data.images[rows], list(files[rows]), probs, y_true, classes)
         return {"mistakes": path.name}
 
-    kwargs = {"num_classes": len(classes), "backbone": m.backbone, "in_chans": channels, "edge_branch": use_edges,
-              "edge_fusion": m.edge_fusion, "dropout": m.dropout, "feature_dim": m.feature_dim}
+    kwargs = {
+        "num_classes": len(classes),
+        "backbone": m.backbone,
+        "in_chans": channels,
+        "edge_branch": use_edges,
+        "edge_fusion": m.edge_fusion,
+        "dropout": m.dropout,
+        "feature_dim": m.feature_dim,
+    }
     if use_edges and m.edge_fusion == "gate":
         kwargs["branches"] = ["backbone", "edge"]  # column names of the modality-weights plot
-    info = {"image_size": list(data.manifest["image_size"]), "channels": channels, "norm_mean": list(mean),
-            "norm_std": list(std), "color": data.manifest.get("color", "gray" if channels == 1 else "rgb"),
-            "crops": dict(data.manifest.get("crops", {})), "edge_branch": use_edges}
-    hooks = functools.partial(ImageClassificationHooks, freeze_backbone_epochs=t.freeze_backbone_epochs,
-                              unfreeze_threshold=t.unfreeze_threshold, unfreeze_window=t.unfreeze_window,
-                              metric=t.early_stop_metric, mode=t.early_stop_mode)
-    return TaskKit(classes=classes, kind="images", dataset=data, fetch=fetch, labels=lambda rows: class_index[rows],
-                   describe=describe, model_name=MODEL_NAME, model_kwargs=kwargs, data_info=info,
-                   augment=augment, make_hooks=hooks, extra_report=extra_report,
-                   init_kwargs={"pretrained": m.pretrained, "weights_path": m.weights_path})
+    info = {
+        "image_size": list(data.manifest["image_size"]),
+        "channels": channels,
+        "norm_mean": list(mean),
+        "norm_std": list(std),
+        "color": data.manifest.get("color", "gray" if channels == 1 else "rgb"),
+        "crops": dict(data.manifest.get("crops", {})),
+        "edge_branch": use_edges,
+    }
+    hooks = functools.partial(
+        ImageClassificationHooks,
+        freeze_backbone_epochs=t.freeze_backbone_epochs,
+        unfreeze_threshold=t.unfreeze_threshold,
+        unfreeze_window=t.unfreeze_window,
+        metric=t.early_stop_metric,
+        mode=t.early_stop_mode,
+    )
+    return TaskKit(
+        classes=classes,
+        kind="images",
+        dataset=data,
+        fetch=fetch,
+        labels=lambda rows: class_index[rows],
+        describe=describe,
+        model_name=MODEL_NAME,
+        model_kwargs=kwargs,
+        data_info=info,
+        augment=augment,
+        make_hooks=hooks,
+        extra_report=extra_report,
+        init_kwargs={"pretrained": m.pretrained, "weights_path": m.weights_path},
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,8 @@ from faultcli.engine.schedules import Schedule
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run
-from faultcli.segment.inference import predict_images, to_tensor
-from faultcli.segment.postprocess import PostProcess, tune
+from faultcli.segment.inference import iter_predictions, to_tensor
+from faultcli.segment.postprocess import tune
 from faultcli.services.common import pick_device, set_threads
 from faultcli.tasks.segmentation import SegmentationHooks, stage_augment
 
@@ -57,12 +58,21 @@ class SegmentationData:
 
     def fetch(self, rows: np.ndarray) -> dict[str, torch.Tensor]:
         rows = np.asarray(rows)
-        return {"x": to_tensor(self.dataset.images[rows], self.mean, self.std),
-                "mask": torch.from_numpy(np.ascontiguousarray(self.dataset.masks[rows])).float()}
+        return {
+            "x": to_tensor(self.dataset.images[rows], self.mean, self.std),
+            "mask": torch.from_numpy(np.ascontiguousarray(self.dataset.masks[rows])).float(),
+        }
 
     def loader(self, split: str, batch_size: int, train: bool = False) -> BatchLoader:
         rows = self.rows(split)
         return BatchLoader(rows, self.fetch, batch_size, shuffle=train, drop_last=train and len(rows) > batch_size)
+
+    def images_of(self, rows: np.ndarray) -> list[np.ndarray]:
+        """uint8 (H, W, C) per row, memory-mapped views: nothing is read until used."""
+        return [self.dataset.images[r] for r in rows]
+
+    def masks_of(self, rows: np.ndarray) -> list[np.ndarray]:
+        return [self.dataset.masks[r] for r in rows]
 
     def names(self, rows: np.ndarray) -> list[str]:
         """Image ids for outputs: the file name, or the path under data.root when names repeat."""
@@ -77,9 +87,15 @@ class SegmentationData:
         source = (float(np.median(items["height"])), float(np.median(items["width"])))
         size = self.image_size
         manifest = self.dataset.manifest
-        return {"mean": list(self.mean), "std": list(self.std), "image_size": list(size), "channels": self.channels,
-                "color": manifest.get("color", "gray" if self.channels == 1 else "rgb"),
-                "crops": dict(manifest.get("crops", {})), "scale": [size[0] / source[0], size[1] / source[1]]}
+        return {
+            "mean": list(self.mean),
+            "std": list(self.std),
+            "image_size": list(size),
+            "channels": self.channels,
+            "color": manifest.get("color", "gray" if self.channels == 1 else "rgb"),
+            "crops": dict(manifest.get("crops", {})),
+            "scale": [size[0] / source[0], size[1] / source[1]],
+        }
 
 
 def segmentation_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> SegmentationData:
@@ -108,18 +124,26 @@ def check_train_config(cfg: Config) -> None:
         raise ConfigError(f"train.loss = {t.loss!r} is a classification loss; set train.loss = 'bce_dice'")
     mode = METRICS.get(t.early_stop_metric)
     if mode is None:
-        raise ConfigError(f"train.early_stop_metric = {t.early_stop_metric!r} is not a segmentation figure; "
-                          f"choose one of {', '.join(METRICS)}")
+        raise ConfigError(
+            f"train.early_stop_metric = {t.early_stop_metric!r} is not a segmentation figure; "
+            f"choose one of {', '.join(METRICS)}"
+        )
     if mode != t.early_stop_mode:
         direction = "maximised" if mode == "max" else "minimised"
-        raise ConfigError(f"train.early_stop_metric = {t.early_stop_metric!r} should be {direction}; "
-                          f"set train.early_stop_mode = {mode!r}")
+        raise ConfigError(
+            f"train.early_stop_metric = {t.early_stop_metric!r} should be {direction}; "
+            f"set train.early_stop_mode = {mode!r}"
+        )
 
 
 def model_kwargs(cfg: Config, data: SegmentationData) -> dict[str, Any]:
     """Builder arguments kept in the checkpoint (weights come from the checkpoint, not from files)."""
-    return {"arch": cfg.model.arch, "encoder": cfg.model.encoder, "num_classes": len(data.classes),
-            "in_channels": data.channels}
+    return {
+        "arch": cfg.model.arch,
+        "encoder": cfg.model.encoder,
+        "num_classes": len(data.classes),
+        "in_channels": data.channels,
+    }
 
 
 def build_segmenter(kwargs: dict[str, Any], weights_path: str = "", pretrained: bool = False) -> torch.nn.Module:
@@ -130,17 +154,43 @@ def build_segmenter(kwargs: dict[str, Any], weights_path: str = "", pretrained: 
 
 def augmentation(cfg: Config):
     """The recipe's [[augment]] stages as one joint image + mask augmentation (None without stages)."""
-    stages = [(s.start_epoch, {"flip": s.flip, "rotate": s.rotate, "brightness": s.brightness,
-                               "resized_crop": s.resized_crop, "prob": s.prob}) for s in cfg.augment]
+    stages = [
+        (
+            s.start_epoch,
+            {
+                "flip": s.flip,
+                "rotate": s.rotate,
+                "brightness": s.brightness,
+                "resized_crop": s.resized_crop,
+                "prob": s.prob,
+            },
+        )
+        for s in cfg.augment
+    ]
     return stage_augment(stages) if stages else None
 
 
-def predict_rows(model: torch.nn.Module, data: SegmentationData, rows: np.ndarray, cfg: Config,
-                 device: torch.device, reporter: Reporter) -> list[np.ndarray]:
-    """Probabilities (K, H, W) of the dataset's ``rows`` at the training size."""
-    return predict_images(model, data.dataset.images[np.asarray(rows)], data.mean, data.std, tile=data.image_size,
-                          overlap=cfg.eval.tile_overlap, tta_flip=cfg.eval.tta_flip,
-                          batch_size=min(cfg.eval.batch_size, 64), device=device, reporter=reporter)
+def predict_rows(
+    model: torch.nn.Module,
+    data: SegmentationData,
+    rows: np.ndarray,
+    cfg: Config,
+    device: torch.device,
+    reporter: Reporter,
+) -> Iterator[np.ndarray]:
+    """Probabilities (K, H, W) of the dataset's ``rows`` at the training size, one image at a time."""
+    return iter_predictions(
+        model,
+        data.images_of(rows),
+        data.mean,
+        data.std,
+        tile=data.image_size,
+        overlap=cfg.eval.tile_overlap,
+        tta_flip=cfg.eval.tta_flip,
+        batch_size=min(cfg.eval.batch_size, 64),
+        device=device,
+        reporter=reporter,
+    )
 
 
 def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
@@ -162,21 +212,38 @@ def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
     kwargs = model_kwargs(cfg, data)
     model = build_segmenter(kwargs, cfg.model.weights_path, cfg.model.pretrained).to(device)
     params = sum(p.numel() for p in model.parameters())
-    reporter.info(f"model {cfg.model.arch} + {cfg.model.encoder}: {params / 1e6:.2f} M parameters, "
-                  f"{len(data.classes)} mask channels, {data.image_size[0]}×{data.image_size[1]} px, "
-                  f"{len(split_rows['train'])} train / {len(split_rows['val'])} val images, device {device}")
+    reporter.info(
+        f"model {cfg.model.arch} + {cfg.model.encoder}: {params / 1e6:.2f} M parameters, "
+        f"{len(data.classes)} mask channels, {data.image_size[0]}×{data.image_size[1]} px, "
+        f"{len(split_rows['train'])} train / {len(split_rows['val'])} val images, device {device}"
+    )
     reporter.info(describe_weights(cfg.model.weights_path, cfg.model.pretrained))
     hooks = SegmentationHooks(t.dice_weight, augment=augmentation(cfg), seed=cfg.seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     train_loader = data.loader("train", t.batch_size, train=True)
     steps = min(len(train_loader), t.max_train_batches or len(train_loader))
     # the issue's schedule: ReduceLROnPlateau on validation loss, whatever metric picks the best epoch
-    schedule = Schedule(optimizer, t.scheduler, steps_per_epoch=steps, epochs=t.epochs,
-                        warmup_epochs=t.warmup_epochs, plateau_metric="val_loss", plateau_mode="min",
-                        plateau_factor=t.plateau_factor, plateau_patience=t.plateau_patience)
-    extra = {"config": dataclasses.asdict(cfg), "classes": data.classes, "model_name": "smp_segmenter",
-             "model_kwargs": kwargs, "data_info": data.info(), "task": "segmentation",
-             "fold": -1 if data.fold is None else data.fold, "params": params}
+    schedule = Schedule(
+        optimizer,
+        t.scheduler,
+        steps_per_epoch=steps,
+        epochs=t.epochs,
+        warmup_epochs=t.warmup_epochs,
+        plateau_metric="val_loss",
+        plateau_mode="min",
+        plateau_factor=t.plateau_factor,
+        plateau_patience=t.plateau_patience,
+    )
+    extra = {
+        "config": dataclasses.asdict(cfg),
+        "classes": data.classes,
+        "model_name": "smp_segmenter",
+        "model_kwargs": kwargs,
+        "data_info": data.info(),
+        "task": "segmentation",
+        "fold": -1 if data.fold is None else data.fold,
+        "params": params,
+    }
     metric = t.early_stop_metric
     checkpoints = Checkpoint(run.path / "checkpoints", metric, t.early_stop_mode, extra)
     callbacks = [MetricsLog(run.log_metrics, reporter.info), checkpoints]
@@ -184,8 +251,19 @@ def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
         callbacks.append(EarlyStopping(metric, t.early_stop_mode, t.patience))
     if t.tensorboard:
         callbacks.append(TensorBoard(run.path / "tensorboard"))
-    engine = Engine(model, optimizer, schedule, hooks, callbacks, device=device, seed=cfg.seed,
-                    grad_clip=t.grad_clip, amp=t.amp, max_train_batches=t.max_train_batches, reporter=reporter)
+    engine = Engine(
+        model,
+        optimizer,
+        schedule,
+        hooks,
+        callbacks,
+        device=device,
+        seed=cfg.seed,
+        grad_clip=t.grad_clip,
+        amp=t.amp,
+        max_train_batches=t.max_train_batches,
+        reporter=reporter,
+    )
     started = time.perf_counter()
     history = engine.fit(train_loader, data.loader("val", min(cfg.eval.batch_size, 64)), t.epochs)
     train_seconds = time.perf_counter() - started
@@ -193,33 +271,62 @@ def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
     best_path = run.path / "checkpoints" / "best.pt"
     best = load_checkpoint(best_path)
     model.load_state_dict(best["model"])
-    val_probs = predict_rows(model, data, split_rows["val"], cfg, device, reporter)
-    post = tune(val_probs, [data.dataset.masks[r] for r in split_rows["val"]])
+    val_rows = split_rows["val"]
+    post = tune(zip(predict_rows(model, data, val_rows, cfg, device, reporter), data.masks_of(val_rows), strict=True))
     best["postprocess"] = post.to_dict()
     save_checkpoint(best_path, best)  # predict and eval use the tuned values
-    reporter.info("tuned on val: " + ", ".join(
-        f"{c} threshold {th:.2f} min area {a} px (Dice {d:.3f})"
-        for c, th, a, d in zip(data.classes, post.thresholds, post.min_areas, post.val_dice, strict=True)))
+    reporter.info(
+        "tuned on val: "
+        + ", ".join(
+            f"{c} threshold {th:.2f} min area {a} px (Dice {d:.3f})"
+            for c, th, a, d in zip(data.classes, post.thresholds, post.min_areas, post.val_dice, strict=True)
+        )
+    )
     test_rows = split_rows["test"]
     test = evaluate_images(
-        model, data.dataset.images[test_rows], [data.dataset.masks[r] for r in test_rows], data.names(test_rows),
-        data.classes, post, run.path / "test", mean=data.mean, std=data.std, tile=data.image_size,
-        overlap=cfg.eval.tile_overlap, tta_flip=cfg.eval.tta_flip, batch_size=min(cfg.eval.batch_size, 64),
-        device=device, reporter=reporter, title=f"Segmentation on the test split ({cfg.name or run.path.name})")
+        model,
+        data.images_of(test_rows),
+        data.masks_of(test_rows),
+        data.names(test_rows),
+        data.classes,
+        post,
+        run.path / "test",
+        mean=data.mean,
+        std=data.std,
+        tile=data.image_size,
+        overlap=cfg.eval.tile_overlap,
+        tta_flip=cfg.eval.tta_flip,
+        batch_size=min(cfg.eval.batch_size, 64),
+        device=device,
+        reporter=reporter,
+        title=f"Segmentation on the test split ({cfg.name or run.path.name})",
+    )
     epochs = pd.DataFrame(history)
     summary = {
-        "test_dice": test["dice"], "test_iou": test["iou"], "test_dice_pos": test["dice_pos"],
-        "test_iou_pos": test["iou_pos"], "test_dice_untuned": test["dice_untuned"],
-        "test_detect_precision": test["detect_precision"], "test_detect_recall": test["detect_recall"],
+        "test_dice": test["dice"],
+        "test_iou": test["iou"],
+        "test_dice_pos": test["dice_pos"],
+        "test_iou_pos": test["iou_pos"],
+        "test_dice_untuned": test["dice_untuned"],
+        "test_detect_precision": test["detect_precision"],
+        "test_detect_recall": test["detect_recall"],
         **{f"test_dice_{c}": v["dice"] for c, v in test["per_class"].items()},
         **{f"test_dice_pos_{c}": v["dice_pos"] for c, v in test["per_class"].items()},
         "thresholds": dict(zip(data.classes, post.thresholds, strict=True)),
         "min_areas": dict(zip(data.classes, post.min_areas, strict=True)),
         "val_dice_tuned": float(np.mean(post.val_dice)),
-        "best_epoch": checkpoints.best_epoch + 1, f"best_{metric}": checkpoints.best, "epochs_run": engine.epoch,
-        "train_seconds": train_seconds, "epoch_seconds": float(epochs["epoch_seconds"].mean()), "params": params,
-        "arch": cfg.model.arch, "encoder": cfg.model.encoder, "image_size": list(data.image_size),
-        "n_train": len(split_rows["train"]), "n_val": len(split_rows["val"]), "n_test": len(test_rows),
+        "best_epoch": checkpoints.best_epoch + 1,
+        f"best_{metric}": checkpoints.best,
+        "epochs_run": engine.epoch,
+        "train_seconds": train_seconds,
+        "epoch_seconds": float(epochs["epoch_seconds"].mean()),
+        "params": params,
+        "arch": cfg.model.arch,
+        "encoder": cfg.model.encoder,
+        "image_size": list(data.image_size),
+        "n_train": len(split_rows["train"]),
+        "n_val": len(split_rows["val"]),
+        "n_test": len(test_rows),
     }
     run.write_summary(summary)
     return summary

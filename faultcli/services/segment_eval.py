@@ -19,9 +19,9 @@ from faultcli.data.readers.images import IMAGE_SUFFIXES, find_images
 from faultcli.errors import CheckpointError, DataError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, atomic_write_json, atomic_write_text
-from faultcli.segment.figures import segmentation_figures
-from faultcli.segment.inference import predict_images
-from faultcli.segment.outputs import overlay_png, write_mask_pngs, write_rle_csv
+from faultcli.segment.figures import image_scores, summarize
+from faultcli.segment.inference import iter_predictions
+from faultcli.segment.outputs import overlay_png, rle_rows, write_mask_pngs
 from faultcli.segment.postprocess import PostProcess, binarize
 from faultcli.services.common import pick_device, set_threads
 
@@ -32,56 +32,110 @@ def _spread(n: int, k: int) -> list[int]:
     return sorted(set(np.linspace(0, n - 1, min(n, k)).round().astype(int).tolist())) if n else []
 
 
-def evaluate_images(model: torch.nn.Module, images: np.ndarray | Sequence[np.ndarray],
-                    true: Sequence[np.ndarray], names: Sequence[str], classes: list[str], post: PostProcess,
-                    out: Path, *, mean: Sequence[float], std: Sequence[float], tile: tuple[int, int],
-                    overlap: float = 0.25, tta_flip: bool = False, batch_size: int = 16,
-                    device: torch.device | str = "cpu", reporter: Reporter | None = None,
-                    title: str = "Segmentation") -> dict[str, Any]:
-    """Predict, score against ``true`` (K, H, W) masks and write the report files into ``out``."""
+def evaluate_images(
+    model: torch.nn.Module,
+    images: Sequence[np.ndarray],
+    true: Sequence[np.ndarray],
+    names: Sequence[str],
+    classes: list[str],
+    post: PostProcess,
+    out: Path,
+    *,
+    mean: Sequence[float],
+    std: Sequence[float],
+    tile: tuple[int, int],
+    overlap: float = 0.25,
+    tta_flip: bool = False,
+    batch_size: int = 16,
+    device: torch.device | str = "cpu",
+    reporter: Reporter | None = None,
+    title: str = "Segmentation",
+) -> dict[str, Any]:
+    """Predict, score against ``true`` (K, H, W) masks and write the report files into ``out``.
+
+    Streams image by image (``images`` and ``true`` may be memory-mapped rows): masks, overlays and
+    scores are written or kept as each prediction arrives.
+    """
     out.mkdir(parents=True, exist_ok=True)
-    probs = predict_images(model, images, mean, std, tile=tile, overlap=overlap, tta_flip=tta_flip,
-                           batch_size=batch_size, device=device, reporter=reporter)
-    pred = [binarize(p, post) for p in probs]
-    figures = segmentation_figures(pred, true, classes)
-    untuned = segmentation_figures([(p > 0.5).astype(np.uint8) for p in probs], true, classes)
     stems = [Path(n).with_suffix("").as_posix().replace("/", "__") for n in names]
-    for stem, mask in zip(stems, pred, strict=True):
-        write_mask_pngs(out / "masks", stem, mask, classes)
-    write_rle_csv(out / "predictions_rle.csv", names, pred, classes)
-    for i in _spread(len(pred), OVERLAYS):
-        overlay_png(out / "overlays" / f"{stems[i]}.png", images[i], pred[i], true[i], classes)
+    overlays = set(_spread(len(names), OVERLAYS))
+    tuned, untuned, rle = [], [], []
+    predictions = iter_predictions(
+        model,
+        images,
+        mean,
+        std,
+        tile=tile,
+        overlap=overlap,
+        tta_flip=tta_flip,
+        batch_size=batch_size,
+        device=device,
+        reporter=reporter,
+    )
+    for i, probs in enumerate(predictions):
+        pred = binarize(probs, post)
+        truth = np.asarray(true[i])
+        tuned.append(image_scores(pred, truth))
+        untuned.append(image_scores((probs > 0.5).astype(np.uint8), truth))
+        write_mask_pngs(out / "masks", stems[i], pred, classes)
+        rle += rle_rows(names[i], pred, classes)
+        if i in overlays:
+            overlay_png(out / "overlays" / f"{stems[i]}.png", images[i], pred, truth, classes)
+    table = pd.DataFrame(rle, columns=["ImageId", "ClassId", "EncodedPixels"])
+    atomic_write_text(out / "predictions_rle.csv", table.to_csv(index=False))
+    arrays = {key: np.stack([s[key] for s in tuned]) for key in ("dice", "iou", "present", "found")}
+    figures = summarize(arrays["dice"], arrays["iou"], arrays["present"], arrays["found"], classes)
     per_image = pd.DataFrame({"image": list(names)})
     for k, name in enumerate(classes):
-        per_image[f"dice_{name}"] = figures["per_image_dice"][:, k].round(5)
-        per_image[f"true_px_{name}"] = [int(t[k].sum()) for t in true]
-        per_image[f"pred_px_{name}"] = [int(p[k].sum()) for p in pred]
+        per_image[f"dice_{name}"] = arrays["dice"][:, k].round(5)
+        per_image[f"has_{name}"] = arrays["present"][:, k]
+        per_image[f"found_{name}"] = arrays["found"][:, k]
     atomic_write_text(out / "per_image.csv", per_image.to_csv(index=False))
-    flat = {k: v for k, v in figures.items() if not isinstance(v, (dict, np.ndarray))}
-    flat["dice_untuned"] = untuned["dice"]
-    detail = {**flat, "per_class": figures["per_class"], "classes": classes, "postprocess": post.to_dict(),
-              "files": {"masks": "masks/<class>/<image>.png", "rle": "predictions_rle.csv",
-                        "per_image": "per_image.csv", "overlays": "overlays/"}}
+    flat = {k: v for k, v in figures.items() if k != "per_class"}
+    flat["dice_untuned"] = float(np.mean([s["dice"] for s in untuned]))
+    detail = {
+        **flat,
+        "per_class": figures["per_class"],
+        "classes": classes,
+        "postprocess": post.to_dict(),
+        "files": {
+            "masks": "masks/<class>/<image>.png",
+            "rle": "predictions_rle.csv",
+            "per_image": "per_image.csv",
+            "overlays": "overlays/",
+        },
+    }
     atomic_write_json(out / "metrics.json", detail)
     _write_markdown(out / "report.md", title, flat, figures["per_class"], post, classes)
     return detail
 
 
-def _write_markdown(path: Path, title: str, flat: dict, per_class: dict, post: PostProcess,
-                    classes: list[str]) -> None:
+def _write_markdown(path: Path, title: str, flat: dict, per_class: dict, post: PostProcess, classes: list[str]) -> None:
     def fmt(v: Any) -> str:
         return f"{v:.4f}" if isinstance(v, float) else str(v)
 
     lines = [f"# {title}", "", "| figure | value |", "|---|---|"] + [f"| {k} | {fmt(v)} |" for k, v in flat.items()]
-    lines += ["", "## Per class", "", "| class | Dice | IoU | Dice (images with the class) | images with it | "
-              "detect P | detect R | threshold | min area px |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Per class",
+        "",
+        "| class | Dice | IoU | Dice (images with the class) | images with it | "
+        "detect P | detect R | threshold | min area px |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for k, name in enumerate(classes):
         r = per_class[name]
-        lines.append(f"| {name} | {fmt(r['dice'])} | {fmt(r['iou'])} | {fmt(r['dice_pos'])} | "
-                     f"{r['images_with_class']} | {fmt(r['detect_precision'])} | {fmt(r['detect_recall'])} | "
-                     f"{post.thresholds[k]:.2f} | {post.min_areas[k]} |")
-    lines += ["", "Overlays (image | true | predicted) are in overlays/, masks in masks/<class>/, "
-              "run-length masks in predictions_rle.csv.", ""]
+        lines.append(
+            f"| {name} | {fmt(r['dice'])} | {fmt(r['iou'])} | {fmt(r['dice_pos'])} | "
+            f"{r['images_with_class']} | {fmt(r['detect_precision'])} | {fmt(r['detect_recall'])} | "
+            f"{post.thresholds[k]:.2f} | {post.min_areas[k]} |"
+        )
+    lines += [
+        "",
+        "Overlays (image | true | predicted) are in overlays/, masks in masks/<class>/, "
+        "run-length masks in predictions_rle.csv.",
+        "",
+    ]
     atomic_write_text(path, "\n".join(lines))
 
 
@@ -96,8 +150,10 @@ def load_segmenter(state: dict[str, Any], device: torch.device) -> torch.nn.Modu
         model.load_state_dict(state["model"])
     except RuntimeError as err:
         first = str(err).splitlines()[0][:160]
-        raise CheckpointError(f"checkpoint weights do not fit {state['model_kwargs']} ({first}); "
-                              "use a checkpoint written by faultcli segment train") from None
+        raise CheckpointError(
+            f"checkpoint weights do not fit {state['model_kwargs']} ({first}); "
+            "use a checkpoint written by faultcli segment train"
+        ) from None
     return model.to(device).eval()
 
 
@@ -117,21 +173,38 @@ def run_segment_eval(state: dict[str, Any], cfg: Config, split: str, run: Run, r
     info = state["data_info"]
     data = segmentation_data(cfg, reporter, data_info=info)
     if list(data.classes) != list(state["classes"]):
-        raise CheckpointError(f"data classes {data.classes} differ from the checkpoint's {state['classes']}; "
-                              "evaluate on masks of the checkpoint's classes (data.classes / data.label_map)")
+        raise CheckpointError(
+            f"data classes {data.classes} differ from the checkpoint's {state['classes']}; "
+            "evaluate on masks of the checkpoint's classes (data.classes / data.label_map)"
+        )
     if data.channels != int(info["channels"]):
-        raise CheckpointError(f"the data has {data.channels} channel(s) but the checkpoint takes {info['channels']}; "
-                              f"set data.color = {info['color']!r}")
+        raise CheckpointError(
+            f"the data has {data.channels} channel(s) but the checkpoint takes {info['channels']}; "
+            f"set data.color = {info['color']!r}"
+        )
     rows = data.rows(split)
     if len(rows) == 0:
         raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
     model = load_segmenter(state, device)
     post = postprocess_of(state)
     detail = evaluate_images(
-        model, data.dataset.images[rows], [data.dataset.masks[r] for r in rows], data.names(rows), data.classes,
-        post, run.path, mean=data.mean, std=data.std, tile=tuple(info["image_size"]),
-        overlap=cfg.eval.tile_overlap, tta_flip=cfg.eval.tta_flip, batch_size=min(cfg.eval.batch_size, 64),
-        device=device, reporter=reporter, title=f"Segmentation of {cfg.name or 'checkpoint'} on {split}")
+        model,
+        data.images_of(rows),
+        data.masks_of(rows),
+        data.names(rows),
+        data.classes,
+        post,
+        run.path,
+        mean=data.mean,
+        std=data.std,
+        tile=tuple(info["image_size"]),
+        overlap=cfg.eval.tile_overlap,
+        tta_flip=cfg.eval.tta_flip,
+        batch_size=min(cfg.eval.batch_size, 64),
+        device=device,
+        reporter=reporter,
+        title=f"Segmentation of {cfg.name or 'checkpoint'} on {split}",
+    )
     summary = {k: v for k, v in detail.items() if k != "files"}
     summary.update({"split": split, "data_root": cfg.data.root, "n_images": len(rows)})
     run.write_summary(summary)
@@ -160,6 +233,7 @@ def predict_folder(state: dict[str, Any], cfg: Config, source: Path, run: Run, r
 
     Each image is read as training read its data (colour, the '*' crop rule), scaled by the training
     resize factor, tiled when larger than the training size, and its masks scaled back to its size.
+    Images go through in chunks, so a large folder never sits in memory.
     """
     reporter = LogReporter(reporter, run.logger)
     set_threads(cfg.train.threads)
@@ -170,29 +244,48 @@ def predict_folder(state: dict[str, Any], cfg: Config, source: Path, run: Run, r
     base = source if source.is_dir() else source.parent
     names = [f.relative_to(base).as_posix() for f in files]
     rule = crop_rule_for(None, info.get("crops", {}))
-    images = [load_image(f, info["color"], rule) for f in files]
     sy, sx = info["scale"]
-    scaled = [resize(im, (max(1, round(im.shape[0] * sy)), max(1, round(im.shape[1] * sx)))) for im in images]
     model = load_segmenter(state, device)
     post = postprocess_of(state)
-    probs = predict_images(model, scaled, info["mean"], info["std"], tile=tuple(info["image_size"]),
-                           overlap=cfg.eval.tile_overlap, tta_flip=cfg.eval.tta_flip,
-                           batch_size=min(cfg.eval.batch_size, 64), device=device, reporter=reporter)
-    masks = []
-    for image, p in zip(images, probs, strict=True):
-        small = binarize(p, post)
-        height, width = image.shape[:2]
-        masks.append(np.stack([cv2.resize(m, (width, height), interpolation=cv2.INTER_NEAREST) for m in small]))
-    stems = [Path(n).with_suffix("").as_posix().replace("/", "__") for n in names]
-    with reporter.task("writing masks", len(files)) as progress:
-        for stem, image, mask in zip(stems, images, masks, strict=True):
-            write_mask_pngs(run.path / "masks", stem, mask, classes)
-            overlay_png(run.path / "overlays" / f"{stem}.png", image, mask, None, classes)
-            progress.advance(1)
-    write_rle_csv(run.path / "predictions_rle.csv", names, masks, classes)
-    found = np.stack([m.reshape(len(classes), -1).any(axis=1) for m in masks])
-    summary = {"n_images": len(files), "images_with_defect": int(found.any(axis=1).sum()),
-               "images_per_class": {c: int(found[:, k].sum()) for k, c in enumerate(classes)},
-               "input": str(source), "postprocess": post.to_dict(), "classes": classes}
+    batch = min(cfg.eval.batch_size, 64)
+    rle: list[dict[str, str]] = []
+    found = np.zeros((len(files), len(classes)), dtype=bool)
+    with reporter.task("predicting masks", len(files)) as progress:
+        for start in range(0, len(files), batch):
+            images = [load_image(f, info["color"], rule) for f in files[start : start + batch]]
+            scaled = [resize(im, (max(1, round(im.shape[0] * sy)), max(1, round(im.shape[1] * sx)))) for im in images]
+            probs = iter_predictions(
+                model,
+                scaled,
+                info["mean"],
+                info["std"],
+                tile=tuple(info["image_size"]),
+                overlap=cfg.eval.tile_overlap,
+                tta_flip=cfg.eval.tta_flip,
+                batch_size=batch,
+                device=device,
+            )
+            for n, (image, p) in enumerate(zip(images, probs, strict=True), start=start):
+                height, width = image.shape[:2]
+                # post-processing at the model's scale (where areas were tuned), then back to the image's size
+                mask = np.stack(
+                    [cv2.resize(m, (width, height), interpolation=cv2.INTER_NEAREST) for m in binarize(p, post)]
+                )
+                stem = Path(names[n]).with_suffix("").as_posix().replace("/", "__")
+                write_mask_pngs(run.path / "masks", stem, mask, classes)
+                overlay_png(run.path / "overlays" / f"{stem}.png", image, mask, None, classes)
+                rle += rle_rows(names[n], mask, classes)
+                found[n] = mask.reshape(len(classes), -1).any(axis=1)
+                progress.advance(1)
+    table = pd.DataFrame(rle, columns=["ImageId", "ClassId", "EncodedPixels"])
+    atomic_write_text(run.path / "predictions_rle.csv", table.to_csv(index=False))
+    summary = {
+        "n_images": len(files),
+        "images_with_defect": int(found.any(axis=1).sum()),
+        "images_per_class": {c: int(found[:, k].sum()) for k, c in enumerate(classes)},
+        "input": str(source),
+        "postprocess": post.to_dict(),
+        "classes": classes,
+    }
     run.write_summary(summary)
     return summary

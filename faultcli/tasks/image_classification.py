@@ -16,8 +16,9 @@ from faultcli.engine.engine import Engine
 from faultcli.tasks.classification import ClassificationHooks
 
 
-def should_unfreeze(history: list[float], epoch: int, fixed_epoch: int, threshold: float, window: int,
-                    mode: str = "max") -> bool:
+def should_unfreeze(
+    history: list[float], epoch: int, fixed_epoch: int, threshold: float, window: int, mode: str = "max"
+) -> bool:
     """Whether to unfreeze the backbone after ``epoch`` (0-based, just validated).
 
     ``history`` holds the validation metric of every frozen epoch so far, the current one last.
@@ -42,9 +43,18 @@ class ImageClassificationHooks(ClassificationHooks):
     backbone also stays in eval mode, so its BatchNorm statistics do not drift either.
     """
 
-    def __init__(self, loss_fn: nn.Module, num_classes: int, *, freeze_backbone_epochs: int = 0,
-                 unfreeze_threshold: float = 0.0, unfreeze_window: int = 3, metric: str = "val_macro_f1",
-                 mode: str = "max", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        loss_fn: nn.Module,
+        num_classes: int,
+        *,
+        freeze_backbone_epochs: int = 0,
+        unfreeze_threshold: float = 0.0,
+        unfreeze_window: int = 3,
+        metric: str = "val_macro_f1",
+        mode: str = "max",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(loss_fn, num_classes, **kwargs)
         self.fixed_epoch, self.threshold, self.window = freeze_backbone_epochs, unfreeze_threshold, unfreeze_window
         self.metric, self.mode = metric, mode
@@ -80,8 +90,12 @@ class ImageClassificationHooks(ClassificationHooks):
             engine.reporter.info(f"epoch {epoch + 1}: backbone unfrozen, full finetuning from epoch {epoch + 2}")
 
     def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "frozen": self.frozen, "frozen_history": list(self.frozen_history),
-                "unfrozen_at": self.unfrozen_at}
+        return {
+            **super().state_dict(),
+            "frozen": self.frozen,
+            "frozen_history": list(self.frozen_history),
+            "unfrozen_at": self.unfrozen_at,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)

@@ -47,8 +47,11 @@ def mask_counts(logits: torch.Tensor, masks: torch.Tensor, threshold: float = 0.
     """Per (image, class) intersection, predicted and true pixel counts of ``sigmoid > threshold``."""
     pred = torch.sigmoid(logits.float()) > threshold
     true = masks > 0.5
-    return {"inter": (pred & true).sum(dim=(2, 3)).float(), "pred": pred.sum(dim=(2, 3)).float(),
-            "true": true.sum(dim=(2, 3)).float()}
+    return {
+        "inter": (pred & true).sum(dim=(2, 3)).float(),
+        "pred": pred.sum(dim=(2, 3)).float(),
+        "true": true.sum(dim=(2, 3)).float(),
+    }
 
 
 def dice_iou_from_counts(inter: torch.Tensor, pred: torch.Tensor, true: torch.Tensor) -> tuple[float, float]:

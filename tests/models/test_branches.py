@@ -16,15 +16,18 @@ def _make(name, **kwargs):
     return create("branch", name, window=WINDOW, sample_rate=RATE, out_dim=32, **kwargs).eval()
 
 
-@pytest.mark.parametrize(("name", "kwargs"), [
-    ("time", {"width": 8, "gru_hidden": 8, "heads": 2}),
-    ("fft", {"width": 8}),
-    ("envelope", {"width": 8}),
-    ("tf", {"width": 8}),
-    ("tf", {"width": 8, "transform": "cwt"}),
-    ("fft", {"width": 8, "order_normalize": True}),
-    ("envelope", {"width": 8, "order_normalize": True}),
-])
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("time", {"width": 8, "gru_hidden": 8, "heads": 2}),
+        ("fft", {"width": 8}),
+        ("envelope", {"width": 8}),
+        ("tf", {"width": 8}),
+        ("tf", {"width": 8, "transform": "cwt"}),
+        ("fft", {"width": 8, "order_normalize": True}),
+        ("envelope", {"width": 8, "order_normalize": True}),
+    ],
+)
 def test_branch_output_shape(name, kwargs):
     branch = _make(name, **kwargs)
     with torch.no_grad():

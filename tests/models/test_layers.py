@@ -27,6 +27,30 @@ def test_se_only_rescales_channels():
     assert ((ratio > 0) & (ratio < 1)).all()
 
 
+def _ema_reference(ema, x):
+    """EMA as the paper's code writes it: groups folded into the batch, one small conv for all."""
+    b, c, h, w = x.shape
+    g = x.reshape(b * ema.groups, -1, h, w)
+    hw = ema.conv1x1(torch.cat([g.mean(3, keepdim=True), g.mean(2, keepdim=True).permute(0, 1, 3, 2)], dim=2))
+    x_h, x_w = torch.split(hw, [h, w], dim=2)
+    x1 = ema.norm(g * x_h.sigmoid() * x_w.permute(0, 1, 3, 2).sigmoid())
+    x2 = ema.conv3x3(g)
+    x11 = torch.softmax(x1.mean((2, 3)).unsqueeze(1), dim=-1)
+    x21 = torch.softmax(x2.mean((2, 3)).unsqueeze(1), dim=-1)
+    weights = x11 @ x2.flatten(2) + x21 @ x1.flatten(2)
+    return (g * weights.reshape(-1, 1, h, w).sigmoid()).reshape(b, c, h, w)
+
+
+def test_ema_matches_the_reference_formulation():
+    torch.manual_seed(0)
+    ema = EMA2d(32, groups=4)
+    with torch.no_grad():
+        for p in ema.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x = torch.randn(3, 32, 7, 11)
+    assert torch.allclose(ema(x), _ema_reference(ema, x), atol=1e-5)
+
+
 def test_ema_keeps_shape_and_rejects_bad_groups():
     x = torch.randn(2, 16, 12, 20)
     assert EMA2d(16, groups=8)(x).shape == x.shape

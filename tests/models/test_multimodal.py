@@ -15,12 +15,11 @@ def _params(model):
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize(("name", "target"), [
-    ("multimodal_small", 0.8e6), ("multimodal_medium", 2.5e6), ("multimodal_large", 8e6)
-])
+@pytest.mark.parametrize(
+    ("name", "target"), [("multimodal_small", 0.8e6), ("multimodal_medium", 2.5e6), ("multimodal_large", 8e6)]
+)
 def test_sizes_hit_their_parameter_budget(name, target):
-    model = create_model(name, num_classes=10, window=WINDOW, branches=["time", "fft", "tf"],
-                         fusion="hierarchical")
+    model = create_model(name, num_classes=10, window=WINDOW, branches=["time", "fft", "tf"], fusion="hierarchical")
     assert 0.85 * target <= _params(model) <= 1.15 * target
 
 
@@ -45,11 +44,22 @@ def test_surface_and_modality_weights():
 
 
 @pytest.mark.parametrize("fusion", ["hierarchical", "weighted", "concat"])
-@pytest.mark.parametrize("branches", [["time"], ["fft", "tf"], ["envelope", "fft", "tf"],
-                                      ["time", "fft", "tf", "envelope"]])
+@pytest.mark.parametrize(
+    "branches", [["time"], ["fft", "tf"], ["envelope", "fft", "tf"], ["time", "fft", "tf", "envelope"]]
+)
 def test_branch_subsets_with_every_fusion(branches, fusion):
-    model = create_model("multimodal_small", num_classes=3, window=WINDOW, branches=branches, fusion=fusion,
-                         time_width=8, gru_hidden=8, spectrum_width=8, tf_width=8, branch_dim=32).eval()
+    model = create_model(
+        "multimodal_small",
+        num_classes=3,
+        window=WINDOW,
+        branches=branches,
+        fusion=fusion,
+        time_width=8,
+        gru_hidden=8,
+        spectrum_width=8,
+        tf_width=8,
+        branch_dim=32,
+    ).eval()
     with torch.no_grad():
         assert model(torch.randn(2, 1, WINDOW)).shape == (2, 3)
     if fusion == "concat":
@@ -59,8 +69,14 @@ def test_branch_subsets_with_every_fusion(branches, fusion):
 
 
 def test_order_normalized_model_with_and_without_rpm():
-    model = create_model("multimodal_small", num_classes=3, window=WINDOW, branches=["fft", "envelope"],
-                         order_normalize=True, spectrum_width=8).eval()
+    model = create_model(
+        "multimodal_small",
+        num_classes=3,
+        window=WINDOW,
+        branches=["fft", "envelope"],
+        order_normalize=True,
+        spectrum_width=8,
+    ).eval()
     x = torch.randn(2, 1, WINDOW)
     with torch.no_grad():
         without = model(x)
@@ -94,17 +110,26 @@ def _two_tone_batch(n=16, rate=12000):
     return ((x - x.mean()) / x.std()).unsqueeze(1), labels
 
 
+@pytest.fixture
+def one_thread():
+    """One torch thread: on a busy shared CPU, two threads spin against other processes and crawl."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("name", ["multimodal_small", "wdcnn"])
-def test_tiny_overfit(name):
+def test_tiny_overfit(name, one_thread):
     torch.manual_seed(0)
     model = create_model(name, num_classes=2, window=WINDOW)
     x, y = _two_tone_batch()
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     losses = []
-    for _ in range(30):
+    for _ in range(20):
         loss = torch.nn.functional.cross_entropy(model(x), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    assert sum(losses[-3:]) / 3 < 0.3 * sum(losses[:3]) / 3
+    assert losses[-1] < 0.1 * losses[0]

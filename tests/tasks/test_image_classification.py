@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from faultcli.data.loader import BatchLoader
-from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.engine.callbacks import Checkpoint
+from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.engine.engine import Engine
 from faultcli.engine.schedules import Schedule
 from faultcli.losses import FocalLoss
@@ -60,8 +60,9 @@ class TinyImageNet(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self.backbone = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
-                                      nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.backbone = nn.Sequential(
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten()
+        )
         self.edge = nn.Linear(1, 4)
         self.head = nn.Linear(8, 3)
         self.num_features = 8
@@ -89,8 +90,11 @@ def make_engine(tmp_path, **hook_args):
     x, edge, y = toy_images()
 
     def fetch(rows):
-        return {"x": torch.from_numpy(x[rows]), "y": torch.from_numpy(y[rows]),
-                "extra": {"edge": torch.from_numpy(edge[rows])}}
+        return {
+            "x": torch.from_numpy(x[rows]),
+            "y": torch.from_numpy(y[rows]),
+            "extra": {"edge": torch.from_numpy(edge[rows])},
+        }
 
     model = TinyImageNet()
     opt = torch.optim.AdamW(model.parameters(), lr=0.05)

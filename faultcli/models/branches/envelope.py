@@ -17,8 +17,17 @@ from faultcli.signal.transforms import envelope_spectrum, order_spectrum
 class EnvelopeBranch(nn.Module):
     """Log envelope spectrum up to ``max_orders`` × nominal shaft speed (or on the order grid itself)."""
 
-    def __init__(self, window: int, sample_rate: int, out_dim: int = 256, width: int = 32, depth: int = 3,
-                 order_normalize: bool = False, nominal_rpm: float = 1797.0, max_orders: float = 50.0) -> None:
+    def __init__(
+        self,
+        window: int,
+        sample_rate: int,
+        out_dim: int = 256,
+        width: int = 32,
+        depth: int = 3,
+        order_normalize: bool = False,
+        nominal_rpm: float = 1797.0,
+        max_orders: float = 50.0,
+    ) -> None:
         super().__init__()
         self.sample_rate = sample_rate
         self.order_normalize = order_normalize
@@ -34,8 +43,15 @@ class EnvelopeBranch(nn.Module):
         """The (B, F) spectrum this branch reads."""
         if not self.order_normalize:
             return envelope_spectrum(x, self.sample_rate, max_freq=self.max_freq, log=True)
-        return order_spectrum(x, rpm_or_nominal(rpm, x.shape[0], x), self.sample_rate, kind="envelope",
-                              max_order=self.max_order, n_bins=self.n_bins, nominal_rpm=self.nominal_rpm)
+        return order_spectrum(
+            x,
+            rpm_or_nominal(rpm, x.shape[0], x),
+            self.sample_rate,
+            kind="envelope",
+            max_order=self.max_order,
+            n_bins=self.n_bins,
+            nominal_rpm=self.nominal_rpm,
+        )
 
     def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, L) → (B, out_dim)."""
@@ -43,7 +59,14 @@ class EnvelopeBranch(nn.Module):
 
 
 @register("branch", "envelope")
-def envelope_branch(window: int, sample_rate: int, out_dim: int = 256, width: int = 32, depth: int = 3,
-                    order_normalize: bool = False, nominal_rpm: float = 1797.0) -> EnvelopeBranch:
+def envelope_branch(
+    window: int,
+    sample_rate: int,
+    out_dim: int = 256,
+    width: int = 32,
+    depth: int = 3,
+    order_normalize: bool = False,
+    nominal_rpm: float = 1797.0,
+) -> EnvelopeBranch:
     """Builder of :class:`EnvelopeBranch`."""
     return EnvelopeBranch(window, sample_rate, out_dim, width, depth, order_normalize, nominal_rpm)

@@ -13,22 +13,27 @@ from faultcli.signal.transforms import fft_logmag, order_spectrum
 class SpectrumEncoder(nn.Module):
     """(B, F) spectrum → (B, out_dim): input BatchNorm, strided stem, SE-ResNet stages, global average pool.
 
-    Stage i has ``width · 2**i`` channels and halves the length; ``depth`` stages in all.
+    Stage i has ``width · 2**i`` channels and halves the length; ``depth`` stages in all. With the stem's
+    4× reduction, 513 FFT bins become 64 positions in the first stage (strided early: CPU time scales with
+    length × channels², and spectral peaks are already picked out by the stem's full-resolution kernels).
     """
 
     def __init__(self, out_dim: int = 256, width: int = 32, depth: int = 3) -> None:
         super().__init__()
-        # BatchNorm on the input rescales log-magnitudes to unit range but keeps each sample's energy.
+        # BatchNorm on the input rescales log-magnitudes to unit range but keeps each sample's energy;
+        # not affine (the conv scales anyway), so backward needs no gradient w.r.t. the spectrum.
         self.stem = nn.Sequential(
-            nn.BatchNorm1d(1),
+            nn.BatchNorm1d(1, affine=False),
             nn.Conv1d(1, width, 7, stride=2, padding=3, bias=False),
             nn.BatchNorm1d(width),
             nn.ReLU(inplace=True),
             nn.MaxPool1d(2),
         )
         channels = [width * 2**i for i in range(depth)]
-        stages = [ResidualBlock1d(c_in, c_out, stride=1 if i == 0 else 2)
-                  for i, (c_in, c_out) in enumerate(zip([width, *channels[:-1]], channels, strict=True))]
+        stages = [
+            ResidualBlock1d(c_in, c_out, stride=2)
+            for c_in, c_out in zip([width, *channels[:-1]], channels, strict=True)
+        ]
         self.stages = nn.Sequential(*stages)
         self.proj = nn.Sequential(nn.Linear(channels[-1], out_dim), nn.LayerNorm(out_dim))
         self.out_features = out_dim
@@ -48,8 +53,16 @@ def rpm_or_nominal(rpm: torch.Tensor | None, batch: int, like: torch.Tensor) -> 
 class FFTBranch(nn.Module):
     """Log-magnitude FFT (or, with ``order_normalize``, the same spectrum on a grid of shaft orders)."""
 
-    def __init__(self, window: int, sample_rate: int, out_dim: int = 256, width: int = 32, depth: int = 3,
-                 order_normalize: bool = False, nominal_rpm: float = 1797.0) -> None:
+    def __init__(
+        self,
+        window: int,
+        sample_rate: int,
+        out_dim: int = 256,
+        width: int = 32,
+        depth: int = 3,
+        order_normalize: bool = False,
+        nominal_rpm: float = 1797.0,
+    ) -> None:
         super().__init__()
         self.sample_rate = sample_rate
         self.order_normalize = order_normalize
@@ -64,8 +77,15 @@ class FFTBranch(nn.Module):
         """The (B, F) spectrum this branch reads."""
         if not self.order_normalize:
             return fft_logmag(x)
-        return order_spectrum(x, rpm_or_nominal(rpm, x.shape[0], x), self.sample_rate, kind="fft",
-                              max_order=self.max_order, n_bins=self.n_bins, nominal_rpm=self.nominal_rpm)
+        return order_spectrum(
+            x,
+            rpm_or_nominal(rpm, x.shape[0], x),
+            self.sample_rate,
+            kind="fft",
+            max_order=self.max_order,
+            n_bins=self.n_bins,
+            nominal_rpm=self.nominal_rpm,
+        )
 
     def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         """(B, 1, L) → (B, out_dim)."""
@@ -73,7 +93,14 @@ class FFTBranch(nn.Module):
 
 
 @register("branch", "fft")
-def fft_branch(window: int, sample_rate: int, out_dim: int = 256, width: int = 32, depth: int = 3,
-               order_normalize: bool = False, nominal_rpm: float = 1797.0) -> FFTBranch:
+def fft_branch(
+    window: int,
+    sample_rate: int,
+    out_dim: int = 256,
+    width: int = 32,
+    depth: int = 3,
+    order_normalize: bool = False,
+    nominal_rpm: float = 1797.0,
+) -> FFTBranch:
     """Builder of :class:`FFTBranch`."""
     return FFTBranch(window, sample_rate, out_dim, width, depth, order_normalize, nominal_rpm)

@@ -25,9 +25,7 @@ class HierarchicalFusion(nn.Module):
         nn.init.trunc_normal_(self.modality, std=0.02)
         self.cross = nn.MultiheadAttention(in_dim, heads, dropout=dropout, batch_first=True)
         self.norm = nn.LayerNorm(in_dim)
-        self.mlp = nn.Sequential(
-            nn.Linear(in_dim, in_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(in_dim, out_dim)
-        )
+        self.mlp = nn.Sequential(nn.Linear(in_dim, in_dim), nn.GELU(), nn.Dropout(dropout), nn.Linear(in_dim, out_dim))
         self.out_features = out_dim
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,7 +37,8 @@ class HierarchicalFusion(nn.Module):
 
 
 @register("fusion", "hierarchical")
-def hierarchical(n_branches: int, in_dim: int, out_dim: int, dropout: float = 0.1, heads: int = 4
-                 ) -> HierarchicalFusion:
+def hierarchical(
+    n_branches: int, in_dim: int, out_dim: int, dropout: float = 0.1, heads: int = 4
+) -> HierarchicalFusion:
     """Builder of :class:`HierarchicalFusion`."""
     return HierarchicalFusion(n_branches, in_dim, out_dim, dropout, heads)

@@ -17,8 +17,9 @@ class ModalityGate(nn.Module):
 
     def __init__(self, n_branches: int, in_dim: int, hidden: int = 64) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(n_branches * in_dim, hidden), nn.ReLU(inplace=True),
-                                 nn.Linear(hidden, n_branches))
+        self.mlp = nn.Sequential(
+            nn.Linear(n_branches * in_dim, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, n_branches)
+        )
 
     def forward(self, feats: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns the weighted sum (B, in_dim) and the weights (B, n_branches), rows summing to 1."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -43,7 +44,9 @@ class EMA2d(nn.Module):
     """Efficient Multi-scale Attention (Ouyang et al. 2023) on (B, C, H, W) maps.
 
     Channels are split into ``groups``; inside each group a 1×1 path (attention along H and W) and a 3×3
-    path weight each other's pixels by cross-spatial softmax, so no channel reduction is needed.
+    path weight each other's pixels by cross-spatial softmax, so no channel reduction is needed. The
+    small convs are shared by all groups, as in the paper; they run as one grouped conv over the whole
+    map (same result as folding groups into the batch, and about twice as fast on a CPU).
     """
 
     def __init__(self, channels: int, groups: int = 8) -> None:
@@ -56,20 +59,26 @@ class EMA2d(nn.Module):
         self.conv3x3 = nn.Conv2d(sub, sub, 3, padding=1)
         self.norm = nn.GroupNorm(sub, sub)
 
+    def _shared(self, conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+        g = self.groups
+        return F.conv2d(x, conv.weight.repeat(g, 1, 1, 1), conv.bias.repeat(g), padding=conv.padding, groups=g)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) → (B, C, H, W)."""
         b, c, h, w = x.shape
-        g = x.reshape(b * self.groups, c // self.groups, h, w)
-        # 1×1 path: encode rows and columns together, then gate the group along both axes.
-        hw = self.conv1x1(torch.cat([g.mean(dim=3, keepdim=True), g.mean(dim=2, keepdim=True).transpose(2, 3)], 2))
+        g = self.groups
+        # 1×1 path: encode rows and columns together, then gate every group along both axes.
+        hw = self._shared(self.conv1x1, torch.cat([x.mean(dim=3, keepdim=True), x.mean(dim=2).unsqueeze(-1)], 2))
         gate_h, gate_w = torch.split(hw, [h, w], dim=2)
-        x1 = self.norm(g * gate_h.sigmoid() * gate_w.transpose(2, 3).sigmoid())
-        x2 = self.conv3x3(g)
-        # Cross-spatial learning: each path's global descriptor weights the other path's pixels.
-        d1 = torch.softmax(x1.mean(dim=(2, 3)), dim=-1).unsqueeze(1)  # (bg, 1, c/g)
-        d2 = torch.softmax(x2.mean(dim=(2, 3)), dim=-1).unsqueeze(1)
-        weights = d1 @ x2.flatten(2) + d2 @ x1.flatten(2)  # (bg, 1, h*w)
-        return (g * weights.reshape(-1, 1, h, w).sigmoid()).reshape(b, c, h, w)
+        x1 = x * gate_h.sigmoid() * gate_w.transpose(2, 3).sigmoid()
+        x1 = F.group_norm(x1, c, self.norm.weight.repeat(g), self.norm.bias.repeat(g), self.norm.eps)
+        x2 = self._shared(self.conv3x3, x)
+        # Cross-spatial learning: each path's global descriptor (softmax over a group's channels) weights
+        # the other path's pixels.
+        d1 = torch.softmax(x1.mean(dim=(2, 3)).reshape(b, g, 1, -1), dim=-1)
+        d2 = torch.softmax(x2.mean(dim=(2, 3)).reshape(b, g, 1, -1), dim=-1)
+        weights = d1 @ x2.reshape(b, g, c // g, h * w) + d2 @ x1.reshape(b, g, c // g, h * w)  # (B, g, 1, HW)
+        return (x.reshape(b, g, c // g, h * w) * weights.sigmoid()).reshape(b, c, h, w)
 
 
 class TemporalSelfAttention(nn.Module):

@@ -21,14 +21,13 @@ class MultiScaleBlock1d(nn.Module):
     Each path has ``path_ch`` channels (default out_ch // 2, which halves the cost of the wide kernels).
     """
 
-    def __init__(self, in_ch: int, out_ch: int, kernels: tuple[int, ...] = (3, 5, 7), path_ch: int | None = None
-                 ) -> None:
+    def __init__(
+        self, in_ch: int, out_ch: int, kernels: tuple[int, ...] = (3, 5, 7), path_ch: int | None = None
+    ) -> None:
         super().__init__()
         path_ch = path_ch or max(1, out_ch // 2)
         self.paths = nn.ModuleList(conv_bn_relu(in_ch, path_ch, k) for k in kernels)
-        self.reduce = nn.Sequential(
-            nn.Conv1d(path_ch * len(kernels), out_ch, 1, bias=False), nn.BatchNorm1d(out_ch)
-        )
+        self.reduce = nn.Sequential(nn.Conv1d(path_ch * len(kernels), out_ch, 1, bias=False), nn.BatchNorm1d(out_ch))
         self.shortcut = nn.Identity() if in_ch == out_ch else nn.Conv1d(in_ch, out_ch, 1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

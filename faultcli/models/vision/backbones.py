@@ -48,8 +48,9 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Tensors of a .safetensors file, or of a .pt/.pth state dict (optionally under 'state_dict'/'model')."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"model.weights_path = {str(path)!r} does not exist; "
-                          "point it at a .pth, .pt or .safetensors file")
+        raise ConfigError(
+            f"model.weights_path = {str(path)!r} does not exist; point it at a .pth, .pt or .safetensors file"
+        )
     try:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
@@ -58,15 +59,19 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         else:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickled code, truncated files, other formats
-        raise ConfigError(f"model.weights_path = {str(path)!r} is not a readable state dict "
-                          f"({type(err).__name__}); save it with torch.save(model.state_dict()) "
-                          "or as .safetensors") from None
+        raise ConfigError(
+            f"model.weights_path = {str(path)!r} is not a readable state dict "
+            f"({type(err).__name__}); save it with torch.save(model.state_dict()) "
+            "or as .safetensors"
+        ) from None
     for key in ("state_dict", "model"):  # training checkpoints wrap the weights
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ConfigError(f"model.weights_path = {str(path)!r} holds no state dict of tensors; "
-                          "save it with torch.save(model.state_dict())")
+        raise ConfigError(
+            f"model.weights_path = {str(path)!r} holds no state dict of tensors; "
+            "save it with torch.save(model.state_dict())"
+        )
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 
@@ -84,11 +89,16 @@ def load_backbone_weights(model: nn.Module, path: Path) -> None:
     bad = [k for k, v in state.items() if k in own and own[k].shape != v.shape]
     missing = [k for k in own if k not in state]
     if bad or missing:
-        what = (f"{bad[0]} is {tuple(state[bad[0]].shape)}, the model needs {tuple(own[bad[0]].shape)}" if bad
-                else f"{len(missing)} tensor(s) missing, e.g. {missing[0]}")
-        raise ConfigError(f"model.weights_path = {str(path)!r} does not fit backbone "
-                          f"{getattr(model, 'pretrained_cfg', {}).get('architecture', type(model).__name__)} "
-                          f"({what}); use weights saved from the same model.backbone")
+        what = (
+            f"{bad[0]} is {tuple(state[bad[0]].shape)}, the model needs {tuple(own[bad[0]].shape)}"
+            if bad
+            else f"{len(missing)} tensor(s) missing, e.g. {missing[0]}"
+        )
+        raise ConfigError(
+            f"model.weights_path = {str(path)!r} does not fit backbone "
+            f"{getattr(model, 'pretrained_cfg', {}).get('architecture', type(model).__name__)} "
+            f"({what}); use weights saved from the same model.backbone"
+        )
     model.load_state_dict({k: v for k, v in state.items() if k in own})
 
 
@@ -103,15 +113,19 @@ def create_backbone(name: str, in_chans: int = 3, pretrained: bool = False, weig
     check_backbone_name(name)
     if pretrained and not weights_path:
         if not hub_reachable():
-            raise ConfigError(f"model.pretrained = true but the hub is unreachable (offline) and model.weights_path "
-                              f"is empty; set model.weights_path to a local {name} weights file, "
-                              "or model.pretrained = false to train from random init")
+            raise ConfigError(
+                f"model.pretrained = true but the hub is unreachable (offline) and model.weights_path "
+                f"is empty; set model.weights_path to a local {name} weights file, "
+                "or model.pretrained = false to train from random init"
+            )
         try:
             return timm.create_model(name, pretrained=True, num_classes=0, in_chans=in_chans)
         except Exception as err:  # no pretrained tag, network failure mid-download
-            raise ConfigError(f"downloading pretrained {name} weights failed ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0][:120] if str(err) else ''}); set model.weights_path "
-                              "to a local file or model.pretrained = false") from None
+            raise ConfigError(
+                f"downloading pretrained {name} weights failed ({type(err).__name__}: "
+                f"{str(err).splitlines()[0][:120] if str(err) else ''}); set model.weights_path "
+                "to a local file or model.pretrained = false"
+            ) from None
     model = timm.create_model(name, pretrained=False, num_classes=0, in_chans=in_chans)
     if weights_path:
         load_backbone_weights(model, Path(weights_path))

@@ -21,9 +21,20 @@ EDGE_FUSIONS = ("gate", "concat")
 class ImageClassifier(nn.Module):
     """Images (B, in_chans, H, W), normalised, and edge maps (B, 1, H, W) in 0..1 → logits."""
 
-    def __init__(self, num_classes: int, backbone: str = "resnet18", in_chans: int = 3, edge_branch: bool = False,
-                 edge_fusion: str = "gate", pretrained: bool = False, weights_path: str = "",
-                 dropout: float = 0.3, feature_dim: int = 128, edge_dim: int = 64, edge_width: int = 16) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        backbone: str = "resnet18",
+        in_chans: int = 3,
+        edge_branch: bool = False,
+        edge_fusion: str = "gate",
+        pretrained: bool = False,
+        weights_path: str = "",
+        dropout: float = 0.3,
+        feature_dim: int = 128,
+        edge_dim: int = 64,
+        edge_width: int = 16,
+    ) -> None:
         super().__init__()
         if edge_fusion not in EDGE_FUSIONS:
             raise ConfigError(f"model.edge_fusion = {edge_fusion!r} is not known; choose gate or concat")
@@ -34,8 +45,9 @@ class ImageClassifier(nn.Module):
         self.fusion: nn.Module | None = None
         if edge_branch:
             self.edge = EdgeEncoder(edge_dim, edge_width)
-            self.fusion = create("fusion", f"edge_{edge_fusion}", backbone_dim=width, edge_dim=edge_dim,
-                                 out_dim=feature_dim)
+            self.fusion = create(
+                "fusion", f"edge_{edge_fusion}", backbone_dim=width, edge_dim=edge_dim, out_dim=feature_dim
+            )
             width = feature_dim
         self.num_features = width
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, num_classes))
@@ -50,8 +62,10 @@ class ImageClassifier(nn.Module):
     def forward_features(self, x: torch.Tensor, edge: torch.Tensor | None = None) -> torch.Tensor:
         """(B, in_chans, H, W) [+ edge (B, 1, H, W)] → features (B, num_features); records ``modality_weights``."""
         if x.dim() != 4 or x.shape[1] != self.in_chans:
-            raise DataError(f"model expects images shaped (B, {self.in_chans}, H, W), got {tuple(x.shape)}; "
-                            f"use data.color = {'gray' if self.in_chans == 1 else 'rgb'} as at training")
+            raise DataError(
+                f"model expects images shaped (B, {self.in_chans}, H, W), got {tuple(x.shape)}; "
+                f"use data.color = {'gray' if self.in_chans == 1 else 'rgb'} as at training"
+            )
         feats = self.backbone(x)
         if self.edge is None:
             return feats
@@ -70,10 +84,26 @@ class ImageClassifier(nn.Module):
 
 
 @register("model", "image_classifier")
-def image_classifier(num_classes: int, backbone: str = "resnet18", in_chans: int = 3, edge_branch: bool = False,
-                     edge_fusion: str = "gate", pretrained: bool = False, weights_path: str = "",
-                     dropout: float = 0.3, feature_dim: int = 128) -> ImageClassifier:
+def image_classifier(
+    num_classes: int,
+    backbone: str = "resnet18",
+    in_chans: int = 3,
+    edge_branch: bool = False,
+    edge_fusion: str = "gate",
+    pretrained: bool = False,
+    weights_path: str = "",
+    dropout: float = 0.3,
+    feature_dim: int = 128,
+) -> ImageClassifier:
     """A timm backbone (+ edge branch with gate or concat fusion) and a linear head."""
-    return ImageClassifier(num_classes, backbone=backbone, in_chans=in_chans, edge_branch=edge_branch,
-                           edge_fusion=edge_fusion, pretrained=pretrained, weights_path=weights_path,
-                           dropout=dropout, feature_dim=feature_dim)
+    return ImageClassifier(
+        num_classes,
+        backbone=backbone,
+        in_chans=in_chans,
+        edge_branch=edge_branch,
+        edge_fusion=edge_fusion,
+        pretrained=pretrained,
+        weights_path=weights_path,
+        dropout=dropout,
+        feature_dim=feature_dim,
+    )

@@ -15,8 +15,9 @@ from faultcli.registry import register
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout),
-                         nn.ReLU(inplace=True))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
 
 
 class EdgeEncoder(nn.Module):
@@ -24,8 +25,9 @@ class EdgeEncoder(nn.Module):
 
     def __init__(self, out_dim: int = 64, width: int = 16) -> None:
         super().__init__()
-        self.convs = nn.Sequential(_conv(1, width), _conv(width, 2 * width), _conv(2 * width, 4 * width),
-                                   _conv(4 * width, 4 * width))
+        self.convs = nn.Sequential(
+            _conv(1, width), _conv(width, 2 * width), _conv(2 * width, 4 * width), _conv(4 * width, 4 * width)
+        )
         self.proj = nn.Linear(8 * width, out_dim)
         self.out_features = out_dim
 

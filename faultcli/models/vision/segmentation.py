@@ -82,8 +82,10 @@ def check_names(arch: str, encoder: str) -> None:
     if encoder not in names:
         close = difflib.get_close_matches(encoder, names, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else f"e.g. {', '.join(names[:4])}"
-        raise ConfigError(f"model.encoder = {encoder!r} is not an smp encoder ({hint}); "
-                          "any smp encoder name or 'tu-<timm model>' works")
+        raise ConfigError(
+            f"model.encoder = {encoder!r} is not an smp encoder ({hint}); "
+            "any smp encoder name or 'tu-<timm model>' works"
+        )
 
 
 def _online(host: str = HUB_HOST, timeout: float = 3.0) -> bool:
@@ -101,7 +103,7 @@ def _strip_prefix(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             state = state[key]
     for prefix in ("net.encoder.", "encoder."):
         if any(k.startswith(prefix) for k in state):
-            return {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
     return dict(state)
 
 
@@ -113,57 +115,98 @@ def load_encoder_weights(encoder: nn.Module, path: Path, in_channels: int) -> No
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickled code, truncated file, not a torch file
-        raise ConfigError(f"model.weights_path = {path} cannot be loaded as plain tensors ({type(err).__name__}); "
-                          "save it with torch.save(encoder.state_dict(), path)") from None
+        raise ConfigError(
+            f"model.weights_path = {path} cannot be loaded as plain tensors ({type(err).__name__}); "
+            "save it with torch.save(encoder.state_dict(), path)"
+        ) from None
     if not isinstance(state, dict):
         raise ConfigError(f"model.weights_path = {path} holds no state dict; save encoder.state_dict()")
     state = _strip_prefix(state)
     own = encoder.state_dict()
     for key, value in state.items():
         target = own.get(key)
-        if (target is not None and value.dim() == 4 and target.dim() == 4 and value.shape[1] != target.shape[1]
-                and value.shape[0] == target.shape[0] and value.shape[2:] == target.shape[2:] and in_channels == 1):
+        if (
+            target is not None
+            and value.dim() == 4
+            and target.dim() == 4
+            and value.shape[1] != target.shape[1]
+            and value.shape[0] == target.shape[0]
+            and value.shape[2:] == target.shape[2:]
+            and in_channels == 1
+        ):
             state[key] = value.sum(dim=1, keepdim=True)  # as smp does for gray input
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
     wrong = [k for k in own if k in state and state[k].shape != own[k].shape]
     if missing or unexpected or wrong:
-        detail = "; ".join(f"{name} {', '.join(keys[:2])}{'…' if len(keys) > 2 else ''}"
-                           for name, keys in (("missing", missing), ("unexpected", unexpected),
-                                              ("wrong shape", wrong)) if keys)
-        raise ConfigError(f"model.weights_path = {path} does not fit this encoder ({detail}); "
-                          "pass weights saved from the same model.encoder")
+        detail = "; ".join(
+            f"{name} {', '.join(keys[:2])}{'…' if len(keys) > 2 else ''}"
+            for name, keys in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong))
+            if keys
+        )
+        raise ConfigError(
+            f"model.weights_path = {path} does not fit this encoder ({detail}); "
+            "pass weights saved from the same model.encoder"
+        )
     encoder.load_state_dict(state)
 
 
 @register("model", "smp_segmenter")
-def smp_segmenter(arch: str = "PAN", encoder: str = "efficientnet-b3", num_classes: int = 1,
-                  in_channels: int = 3, weights_path: str = "", pretrained: bool = False) -> Segmenter:
+def smp_segmenter(
+    arch: str = "PAN",
+    encoder: str = "efficientnet-b3",
+    num_classes: int = 1,
+    in_channels: int = 3,
+    weights_path: str = "",
+    pretrained: bool = False,
+    bn_momentum: float = 0.1,
+) -> Segmenter:
     """An smp ``arch`` with ``encoder``, ``num_classes`` mask channels and ``in_channels`` input channels.
 
     Encoder weights: ``weights_path`` (local file) if given, else smp's ImageNet weights if
-    ``pretrained`` (needs the network), else random initialisation.
+    ``pretrained`` (needs the network), else random initialisation. ``bn_momentum`` (torch's 0.1 by
+    default; 0 keeps each encoder's own) is set on every BatchNorm layer.
     """
     import segmentation_models_pytorch as smp
 
     check_names(arch, encoder)
     hub = pretrained and not weights_path
     if hub and not _online():
-        raise ConfigError(f"model.pretrained = true but {HUB_HOST} is unreachable (offline); set model.weights_path "
-                          "to a local encoder weights file, or model.pretrained = false for random initialisation")
+        raise ConfigError(
+            f"model.pretrained = true but {HUB_HOST} is unreachable (offline); set model.weights_path "
+            "to a local encoder weights file, or model.pretrained = false for random initialisation"
+        )
     weights = (True if encoder.startswith("tu-") else "imagenet") if hub else None
     try:
-        net = getattr(smp, arch)(encoder_name=encoder, encoder_weights=weights, in_channels=in_channels,
-                                 classes=num_classes)
+        net = getattr(smp, arch)(
+            encoder_name=encoder, encoder_weights=weights, in_channels=in_channels, classes=num_classes
+        )
     except (KeyError, ValueError) as err:
-        raise ConfigError(f"smp cannot build {arch} with encoder {encoder!r} ({str(err).splitlines()[0][:160]}); "
-                          "choose another model.encoder or model.arch") from None
+        raise ConfigError(
+            f"smp cannot build {arch} with encoder {encoder!r} ({str(err).splitlines()[0][:160]}); "
+            "choose another model.encoder or model.arch"
+        ) from None
     except OSError as err:  # download failures: the hub answered but the weights did not arrive
-        raise ConfigError(f"downloading ImageNet weights for {encoder!r} failed ({type(err).__name__}); "
-                          "set model.weights_path to a local file or model.pretrained = false") from None
+        raise ConfigError(
+            f"downloading ImageNet weights for {encoder!r} failed ({type(err).__name__}); "
+            "set model.weights_path to a local file or model.pretrained = false"
+        ) from None
     if weights_path:
         load_encoder_weights(net.encoder, Path(weights_path), in_channels)
+    if bn_momentum > 0:
+        set_bn_momentum(net, bn_momentum)
     return Segmenter(net, arch, num_classes, in_channels)
+
+
+def set_bn_momentum(module: nn.Module, momentum: float) -> None:
+    """Set every BatchNorm's running-statistics momentum.
+
+    smp's EfficientNet keeps TensorFlow's 0.01, whose running statistics need thousands of steps to
+    settle; in a CPU budget of a few hundred steps, eval-mode outputs then lag far behind training.
+    """
+    for m in module.modules():
+        if isinstance(m, nn.modules.batchnorm._BatchNorm):
+            m.momentum = momentum
 
 
 def describe_weights(weights_path: str, pretrained: bool) -> str:

@@ -1,0 +1,165 @@
+"""Segmentation architectures × encoders on SD-saliency-900, one table: Dice, IoU, parameters, speed.
+
+    python benchmarks/segmentation.py                                  # the default pairs (hours on 2 cores)
+    python benchmarks/segmentation.py --pairs PAN:efficientnet-b3,Unet:resnet34 --set train.epochs=20
+    python benchmarks/segmentation.py --quick                          # minutes: checks the whole pipeline
+
+Each pair is trained as a user would: ``faultcli segment train --recipe recipes/segment-pan.toml
+--set model.arch=<arch> --set model.encoder=<encoder>`` on the same split (the recipe's data section and
+seed). Speed: milliseconds per 200 × 200 image through the trained model at batch 1 and batch 16
+(best of a few timed passes, one CPU thread unless --threads). Results merge into
+benchmarks/results/segmentation.json (``--quick``: segmentation_quick.json, so a smoke run never mixes
+with real figures) and the Markdown table is rebuilt from every stored entry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import RESULTS, ROOT, machine, run_measured, write_results  # noqa: E402
+
+RECIPE = ROOT / "recipes" / "segment-pan.toml"
+PAIRS = (
+    "PAN:efficientnet-b3",
+    "Unet:efficientnet-b3",
+    "FPN:efficientnet-b3",
+    "UnetPlusPlus:resnet34",
+    "DeepLabV3Plus:resnet34",
+    "Unet:resnet34",
+)
+QUICK_PAIRS = ("PAN:tu-mobilenetv3_small_050", "Unet:tu-mobilenetv3_small_050")
+# a few batches at a small size: every stage runs (train, tune, test report), nothing is learnt
+QUICK_SET = ("train.epochs=1", "train.max_train_batches=2", "data.image_size=[128, 128]", "train.threads=1")
+
+
+def speed_ms(checkpoint: Path, batch: int, repeat: int, threads: int) -> float:
+    """Best-of-``repeat`` milliseconds per 200 × 200 image at ``batch`` through a trained checkpoint."""
+    import torch
+
+    from faultcli.engine.checkpoints import load_checkpoint
+    from faultcli.services.segment_eval import load_segmenter
+
+    torch.set_num_threads(threads)
+    state = load_checkpoint(checkpoint)
+    model = load_segmenter(state, torch.device("cpu"))
+    x = torch.randn(batch, int(state["data_info"]["channels"]), 200, 200)
+    times = []
+    with torch.no_grad():
+        model(x)  # warm-up
+        for _ in range(repeat):
+            start = time.perf_counter()
+            model(x)
+            times.append(time.perf_counter() - start)
+    return 1000 * min(times) / batch
+
+
+def train_pair(arch: str, encoder: str, overrides: list[str], out: Path) -> dict:
+    args = [
+        sys.executable,
+        "-m",
+        "faultcli",
+        "segment",
+        "train",
+        "--recipe",
+        str(RECIPE),
+        "--out",
+        str(out),
+        "--set",
+        f"model.arch={arch}",
+        "--set",
+        f"model.encoder={encoder}",
+    ]
+    for item in overrides:
+        args += ["--set", item]
+    measured = run_measured(args)
+    summary = json.loads((out / "summary.json").read_text())
+    return {**summary, "wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
+
+
+def table(results: dict) -> str:
+    lines = [
+        "| architecture | encoder | test Dice | test IoU | Dice (defect images) | params (M) | "
+        "ms/img b1 | ms/img b16 | epochs | train min |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key in sorted(results.get("runs", {})):
+        r = results["runs"][key]
+        lines.append(
+            f"| {r['arch']} | {r['encoder']} | {r['test_dice']:.4f} | {r['test_iou']:.4f} | "
+            f"{r['test_dice_pos']:.4f} | {r['params'] / 1e6:.2f} | {r['ms_batch1']:.1f} | "
+            f"{r['ms_batch16']:.1f} | {r['epochs_run']} | {r['train_seconds'] / 60:.1f} |"
+        )
+    m = results.get("machine", {})
+    lines += [
+        "",
+        f"SD-saliency-900, test split of recipes/segment-pan.toml; Dice / IoU averaged over images × "
+        f"classes after per-class threshold / min-area tuning on val. Machine: {m.get('cpus')} CPUs, "
+        f"torch {m.get('torch')}, {m.get('date')}.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pairs", default=None, help="comma-separated arch:encoder pairs")
+    parser.add_argument("--set", dest="extra", action="append", default=[], help="extra recipe override")
+    parser.add_argument("--quick", action="store_true", help="tiny encoders, 2 batches: a pipeline check")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads for the speed measurement")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the run folders under this folder")
+    args = parser.parse_args()
+    pairs = args.pairs.split(",") if args.pairs else list(QUICK_PAIRS if args.quick else PAIRS)
+    overrides = [*(QUICK_SET if args.quick else ()), *args.extra]
+    name = "segmentation_quick" if args.quick else "segmentation"
+    path = RESULTS / f"{name}.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.setdefault("runs", {})
+    with tempfile.TemporaryDirectory() as tmp:
+        base = args.keep or Path(tmp)
+        for pair in pairs:
+            arch, encoder = pair.split(":", 1)
+            out = base / f"{arch}-{encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
+            r = train_pair(arch, encoder, overrides, out)
+            best = out / "checkpoints" / "best.pt"
+            repeat = 2 if args.quick else 5
+            entry = {
+                k: r[k]
+                for k in (
+                    "arch",
+                    "encoder",
+                    "test_dice",
+                    "test_iou",
+                    "test_dice_pos",
+                    "params",
+                    "epochs_run",
+                    "train_seconds",
+                    "epoch_seconds",
+                    "wall_seconds",
+                    "peak_rss_mib",
+                    "image_size",
+                    "thresholds",
+                )
+            }
+            entry.update(
+                ms_batch1=speed_ms(best, 1, repeat, args.threads),
+                ms_batch16=speed_ms(best, 16, repeat, args.threads),
+                overrides=overrides,
+            )
+            print(
+                f"{arch} + {encoder}: Dice {entry['test_dice']:.4f} IoU {entry['test_iou']:.4f} "
+                f"{entry['ms_batch1']:.1f} / {entry['ms_batch16']:.1f} ms per image "
+                f"({entry['train_seconds']:.0f} s training)",
+                flush=True,
+            )
+            results["runs"][f"{arch}/{encoder}"] = entry
+            results["machine"] = machine()
+            write_results(name, results, table(results))
+
+
+if __name__ == "__main__":
+    main()
