@@ -26,5 +26,15 @@ def smoke(session: nox.Session) -> None:
     """Every shipped recipe resolves, and prep + a 1-epoch finetune run on the real CWRU data."""
     session.run("faultcli", "--version")
     session.run("faultcli", "prep", "--recipe", "recipes/cwru.toml", "--name", "smoke")
-    session.run("faultcli", "finetune", "--recipe", "recipes/small.toml", "--name", "smoke",
-                "--set", "train.epochs=1", "--set", "train.max_train_batches=20")
+    session.run(
+        "faultcli",
+        "finetune",
+        "--recipe",
+        "recipes/small.toml",
+        "--name",
+        "smoke",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "train.max_train_batches=20",
+    )

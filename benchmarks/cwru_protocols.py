@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 import time
@@ -31,8 +30,10 @@ from _common import RESULTS, machine, run_measured, write_results  # noqa: E402
 
 MODELS = ("wdcnn", "multimodal_small", "multimodal_medium")
 LOADS = ("0", "1", "2", "3")
-LOCATION_MAP = ('{Normal = "normal", B007 = "ball", B014 = "ball", B021 = "ball", IR007 = "inner", '
-                'IR014 = "inner", IR021 = "inner", OR007 = "outer", OR014 = "outer", OR021 = "outer"}')
+LOCATION_MAP = (
+    '{Normal = "normal", B007 = "ball", B014 = "ball", B021 = "ball", IR007 = "inner", '
+    'IR014 = "inner", IR021 = "inner", OR007 = "outer", OR014 = "outer", OR021 = "outer"}'
+)
 
 
 def recipe_for(model: str) -> str:
@@ -41,24 +42,55 @@ def recipe_for(model: str) -> str:
 
 def protocol_runs(protocol: str) -> list[tuple[str, list[str]]]:
     """(label, overrides) of each training a protocol needs."""
-    fault_classes = ('["ball_007","ball_014","ball_021","inner_007","inner_014","inner_021",'
-                     '"outer_007","outer_014","outer_021"]')
+    fault_classes = (
+        '["ball_007","ball_014","ball_021","inner_007","inner_014","inner_021","outer_007","outer_014","outer_021"]'
+    )
     if protocol == "recording-time":
         return [("all", ["data.split=recording-time"])]
     if protocol == "cross-load":
-        return [("0-2to3", ["data.split=by-condition", "data.condition=load", f"data.classes={fault_classes}",
-                            'data.train_conditions=["0","1","2"]', 'data.test_conditions=["3"]',
-                            "data.fractions=[0.8, 0.2, 0.0]"])]
+        return [
+            (
+                "0-2to3",
+                [
+                    "data.split=by-condition",
+                    "data.condition=load",
+                    f"data.classes={fault_classes}",
+                    'data.train_conditions=["0","1","2"]',
+                    'data.test_conditions=["3"]',
+                    "data.fractions=[0.8, 0.2, 0.0]",
+                ],
+            )
+        ]
     if protocol == "load-pairs":  # one training per source load, tested on the three others
-        return [(f"from{src}", ["data.split=by-condition", "data.condition=load", f"data.classes={fault_classes}",
-                                f'data.train_conditions=["{src}"]',
-                                "data.test_conditions=[" + ",".join(f'"{t}"' for t in LOADS if t != src) + "]",
-                                "data.fractions=[0.8, 0.2, 0.0]"]) for src in LOADS]
+        return [
+            (
+                f"from{src}",
+                [
+                    "data.split=by-condition",
+                    "data.condition=load",
+                    f"data.classes={fault_classes}",
+                    f'data.train_conditions=["{src}"]',
+                    "data.test_conditions=[" + ",".join(f'"{t}"' for t in LOADS if t != src) + "]",
+                    "data.fractions=[0.8, 0.2, 0.0]",
+                ],
+            )
+            for src in LOADS
+        ]
     if protocol == "cross-size":
-        return [("007+021to014", ["data.split=by-condition", "data.condition=size", f"data.label_map={LOCATION_MAP}",
-                                  'data.classes=["normal","ball","inner","outer"]',
-                                  'data.train_conditions=["0.007","0.021"]', 'data.test_conditions=["0.014"]',
-                                  "data.fractions=[0.7, 0.15, 0.15]"])]
+        return [
+            (
+                "007+021to014",
+                [
+                    "data.split=by-condition",
+                    "data.condition=size",
+                    f"data.label_map={LOCATION_MAP}",
+                    'data.classes=["normal","ball","inner","outer"]',
+                    'data.train_conditions=["0.007","0.021"]',
+                    'data.test_conditions=["0.014"]',
+                    "data.fractions=[0.7, 0.15, 0.15]",
+                ],
+            )
+        ]
     raise SystemExit(f"unknown protocol {protocol}")
 
 
@@ -69,8 +101,18 @@ def per_load_accuracy(run_dir: Path) -> dict[str, float]:
 
 
 def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict:
-    cmd = [sys.executable, "-m", "faultcli", "finetune", "--recipe", recipe_for(model), "--out", str(out),
-           "--set", f"model.name={model}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "faultcli",
+        "finetune",
+        "--recipe",
+        recipe_for(model),
+        "--out",
+        str(out),
+        "--set",
+        f"model.name={model}",
+    ]
     for item in overrides + extra:
         cmd += ["--set", item]
     measured = run_measured(cmd)
@@ -97,23 +139,36 @@ def speed(model: str, window: int = 1024, batch: int = 256) -> dict:
             started = time.perf_counter()
             net(x)
             best = min(best, time.perf_counter() - started)
-    return {"infer_windows_per_s": batch / best, "flops_per_window": counter.get_total_flops(),
-            "params": sum(p.numel() for p in net.parameters())}
+    return {
+        "infer_windows_per_s": batch / best,
+        "flops_per_window": counter.get_total_flops(),
+        "params": sum(p.numel() for p in net.parameters()),
+    }
 
 
 def table(results: dict) -> str:
-    lines = ["| protocol | model | accuracy | macro-F1 | worst pair | train s | wall s |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| protocol | model | accuracy | macro-F1 | worst pair | train s | wall s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for key in sorted(results.get("runs", {})):
         r = results["runs"][key]
         worst = f"{r['worst']:.4f}" if "worst" in r else "–"
-        lines.append(f"| {r['protocol']} | {r['model']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {worst} | "
-                     f"{r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |")
-    lines += ["", "| model | params | FLOPs/window | infer windows/s (b256) | train windows/s | peak RSS MiB |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['protocol']} | {r['model']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {worst} | "
+            f"{r['train_seconds']:.0f} | {r['wall_seconds']:.0f} |"
+        )
+    lines += [
+        "",
+        "| model | params | FLOPs/window | infer windows/s (b256) | train windows/s | peak RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
     for model, s in sorted(results.get("speed", {}).items()):
-        lines.append(f"| {model} | {s['params']:,} | {s['flops_per_window'] / 1e6:.1f} M | "
-                     f"{s['infer_windows_per_s']:.0f} | {s.get('train_windows_per_s', float('nan')):.0f} | "
-                     f"{s.get('peak_rss_mib', float('nan')):.0f} |")
+        lines.append(
+            f"| {model} | {s['params']:,} | {s['flops_per_window'] / 1e6:.1f} M | "
+            f"{s['infer_windows_per_s']:.0f} | {s.get('train_windows_per_s', float('nan')):.0f} | "
+            f"{s.get('peak_rss_mib', float('nan')):.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -135,8 +190,11 @@ def main() -> None:
                 for label, overrides in protocol_runs(protocol):
                     out = Path(tmp) / f"{model}-{protocol}-{label}"
                     r = train(model, overrides, args.extra, out)
-                    print(f"{protocol} {model} {label}: acc {r['test_accuracy']:.4f} f1 {r['test_macro_f1']:.4f} "
-                          f"({r['train_seconds']:.0f} s)", flush=True)
+                    print(
+                        f"{protocol} {model} {label}: acc {r['test_accuracy']:.4f} f1 {r['test_macro_f1']:.4f} "
+                        f"({r['train_seconds']:.0f} s)",
+                        flush=True,
+                    )
                     accs.append(r["test_accuracy"])
                     f1s.append(r["test_macro_f1"])
                     seconds.append(r["train_seconds"])
@@ -147,12 +205,18 @@ def main() -> None:
                         speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
                         speed_row["peak_rss_mib"] = r["peak_rss_mib"]
                         speed_row["train_seconds_recording_time"] = r["train_seconds"]
-                entry = {"protocol": protocol, "model": model, "macro_f1": float(np.mean(f1s)),
-                         "train_seconds": float(np.sum(seconds)), "wall_seconds": float(np.sum(wall)),
-                         "overrides": args.extra}
+                entry = {
+                    "protocol": protocol,
+                    "model": model,
+                    "macro_f1": float(np.mean(f1s)),
+                    "train_seconds": float(np.sum(seconds)),
+                    "wall_seconds": float(np.sum(wall)),
+                    "overrides": args.extra,
+                }
                 if pairs:  # the mean over the 12 pairs, and the worst pair
-                    entry.update(accuracy=float(np.mean(list(pairs.values()))),
-                                 worst=float(min(pairs.values())), pairs=pairs)
+                    entry.update(
+                        accuracy=float(np.mean(list(pairs.values()))), worst=float(min(pairs.values())), pairs=pairs
+                    )
                 else:
                     entry["accuracy"] = float(np.mean(accs))
                 results["runs"][f"{protocol}/{model}"] = entry

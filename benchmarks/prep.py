@@ -1,6 +1,6 @@
 """Benchmark `faultcli prep` on the full CWRU folder: cold and cached wall time, peak memory, MB/s.
 
-    python benchmarks/prep.py            # writes benchmarks/results/prep.json and prep.md
+python benchmarks/prep.py            # writes benchmarks/results/prep.json and prep.md
 """
 
 from __future__ import annotations
@@ -27,8 +27,16 @@ def main() -> None:
     cold, cached = [], []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as tmp:
-            cmd = [sys.executable, "-m", "faultcli", "prep", "--recipe", args.recipe,
-                   "--set", f"data.cache_dir={tmp}/cache"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "faultcli",
+                "prep",
+                "--recipe",
+                args.recipe,
+                "--set",
+                f"data.cache_dir={tmp}/cache",
+            ]
             cold.append(run_measured(cmd + ["--out", f"{tmp}/cold"]))
             cached.append(run_measured(cmd + ["--out", f"{tmp}/cached"]))
             summary = json.loads(Path(f"{tmp}/cached/summary.json").read_text())
@@ -39,22 +47,30 @@ def main() -> None:
         return min(r[key] for r in runs)
 
     result = {
-        "recipe": args.recipe, "raw_mb": raw_mb, "repeats": args.repeats,
-        "cold_seconds": best(cold, "seconds"), "cached_seconds": best(cached, "seconds"),
+        "recipe": args.recipe,
+        "raw_mb": raw_mb,
+        "repeats": args.repeats,
+        "cold_seconds": best(cold, "seconds"),
+        "cached_seconds": best(cached, "seconds"),
         "cold_peak_rss_mib": max(r["peak_rss_mib"] for r in cold),
         "cached_peak_rss_mib": max(r["peak_rss_mib"] for r in cached),
         "cold_mb_per_s": raw_mb / best(cold, "seconds"),
         "windows": {k: v for k, v in counts.items() if k.startswith("n_")},
         "machine": machine(),
     }
-    table = "\n".join([
-        f"faultcli prep on {args.recipe} ({raw_mb:.0f} MB of raw .mat files; best of {args.repeats}, "
-        "whole process incl. Python start-up)", "",
-        "| run | wall s | peak RSS MiB | raw MB/s |", "|---|---|---|---|",
-        f"| cold (read, resample, window, hash, write cache) | {result['cold_seconds']:.2f} | "
-        f"{result['cold_peak_rss_mib']:.0f} | {result['cold_mb_per_s']:.1f} |",
-        f"| cached (hash inputs, reuse) | {result['cached_seconds']:.2f} | {result['cached_peak_rss_mib']:.0f} | – |",
-    ])
+    table = "\n".join(
+        [
+            f"faultcli prep on {args.recipe} ({raw_mb:.0f} MB of raw .mat files; best of {args.repeats}, "
+            "whole process incl. Python start-up)",
+            "",
+            "| run | wall s | peak RSS MiB | raw MB/s |",
+            "|---|---|---|---|",
+            f"| cold (read, resample, window, hash, write cache) | {result['cold_seconds']:.2f} | "
+            f"{result['cold_peak_rss_mib']:.0f} | {result['cold_mb_per_s']:.1f} |",
+            f"| cached (hash inputs, reuse) | {result['cached_seconds']:.2f} | "
+            f"{result['cached_peak_rss_mib']:.0f} | – |",
+        ]
+    )
     write_results("prep", result, table)
 
 

@@ -21,11 +21,14 @@ def classification_summary(y_true: np.ndarray, probs: np.ndarray, classes: list[
     y_pred = probs.argmax(axis=1)
     present = sorted(set(y_true.tolist()))
     labels = list(range(len(classes)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0)
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     per_class = {
-        classes[i]: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                     "support": int(support[i])}
+        classes[i]: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(support[i]),
+        }
         for i in labels
     }
     auroc = {}
@@ -47,8 +50,10 @@ def classification_summary(y_true: np.ndarray, probs: np.ndarray, classes: list[
 def quick_figures(y_true: np.ndarray, logits: np.ndarray) -> dict[str, float]:
     """Accuracy and macro-F1 for per-epoch validation."""
     y_pred = logits.argmax(axis=1)
-    return {"acc": float(accuracy_score(y_true, y_pred)),
-            "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0))}
+    return {
+        "acc": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
+    }
 
 
 def calibration_bins(y_true: np.ndarray, probs: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

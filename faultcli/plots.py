@@ -34,8 +34,15 @@ def confusion_matrix_png(matrix: np.ndarray, classes: list[str], path: Path, tit
     for i in range(len(classes)):
         for j in range(len(classes)):
             if matrix[i, j]:
-                ax.text(j, i, int(matrix[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if norm[i, j] > 0.5 else "black")
+                ax.text(
+                    j,
+                    i,
+                    int(matrix[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     ax.set_title(title)
     return _save(fig, path)
 

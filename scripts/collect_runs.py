@@ -1,6 +1,6 @@
 """Collect the summary.json of every run folder under a directory into one markdown table.
 
-    python scripts/collect_runs.py runs/ablation/<stamp>
+python scripts/collect_runs.py runs/ablation/<stamp>
 """
 
 import json

@@ -11,10 +11,27 @@ from faultcli.cli import console as con
 from faultcli.cli.app import app
 from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe
 
-SUMMARY_KEYS = ("test_accuracy", "test_macro_f1", "test_accuracy_mean", "test_accuracy_std",
-                "test_macro_f1_mean", "test_macro_f1_std", "best_epoch", "train_seconds", "params",
-                "accuracy", "macro_f1", "ece", "recording_accuracy", "min_class_recall",
-                "dice", "iou", "dice_pos", "detect_precision", "detect_recall")
+SUMMARY_KEYS = (
+    "test_accuracy",
+    "test_macro_f1",
+    "test_accuracy_mean",
+    "test_accuracy_std",
+    "test_macro_f1_mean",
+    "test_macro_f1_std",
+    "best_epoch",
+    "train_seconds",
+    "params",
+    "accuracy",
+    "macro_f1",
+    "ece",
+    "recording_accuracy",
+    "min_class_recall",
+    "dice",
+    "iou",
+    "dice_pos",
+    "detect_precision",
+    "detect_recall",
+)
 
 
 def print_summary(title: str, summary: dict, run_path: Path) -> None:
@@ -24,10 +41,16 @@ def print_summary(title: str, summary: dict, run_path: Path) -> None:
 
 
 @app.command(rich_help_panel="Train")
-def finetune(recipe: Recipe = None, overrides: Overrides = None, name: Name = None, out: Out = None,
-             print_config: PrintConfig = False,
-             resume: Annotated[Optional[Path], typer.Option(
-                 "--resume", help="Continue a run from its checkpoints/last.pt (same run folder).")] = None) -> None:
+def finetune(
+    recipe: Recipe = None,
+    overrides: Overrides = None,
+    name: Name = None,
+    out: Out = None,
+    print_config: PrintConfig = False,
+    resume: Annotated[
+        Optional[Path], typer.Option("--resume", help="Continue a run from its checkpoints/last.pt (same run folder).")
+    ] = None,
+) -> None:
     """Train a classifier (vibration or images) from a recipe, then evaluate its best checkpoint on test."""
     from faultcli.config import dump_toml
     from faultcli.services import train
@@ -49,11 +72,17 @@ def finetune(recipe: Recipe = None, overrides: Overrides = None, name: Name = No
 
 
 @app.command("eval", rich_help_panel="Evaluate")
-def evaluate(checkpoint: Annotated[Path, typer.Option(
-                 "--checkpoint", "-c", help="A checkpoint file, or a run folder (its checkpoints/best.pt).")],
-             recipe: Recipe = None, overrides: Overrides = None, name: Name = None, out: Out = None,
-             split: Annotated[str, typer.Option(help="test, val, train or all.")] = "test",
-             print_config: PrintConfig = False) -> None:
+def evaluate(
+    checkpoint: Annotated[
+        Path, typer.Option("--checkpoint", "-c", help="A checkpoint file, or a run folder (its checkpoints/best.pt).")
+    ],
+    recipe: Recipe = None,
+    overrides: Overrides = None,
+    name: Name = None,
+    out: Out = None,
+    split: Annotated[str, typer.Option(help="test, val, train or all.")] = "test",
+    print_config: PrintConfig = False,
+) -> None:
     """Evaluate a checkpoint on a split of its data, or on another labelled folder (--set data.root=...)."""
     from faultcli.config import dump_toml
     from faultcli.errors import UserError

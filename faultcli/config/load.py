@@ -155,8 +155,7 @@ def _check_cross_fields(cfg: Config) -> None:
         raise ConfigError("[[augment]] stages must be listed in rising start_epoch order")
 
 
-def load_config(recipe: Path | None, overrides: list[str] | None = None,
-                base: dict[str, Any] | None = None) -> Config:
+def load_config(recipe: Path | None, overrides: list[str] | None = None, base: dict[str, Any] | None = None) -> Config:
     """The one way a command gets its config. ``base`` (e.g. a checkpoint's config) sits under the recipe."""
     raw: dict[str, Any] = copy.deepcopy(base) if base else {}
     if recipe is not None:

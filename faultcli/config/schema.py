@@ -11,8 +11,15 @@ from typing import Any
 TASKS = ("vibration-classification", "image-classification", "segmentation")
 
 
-def opt(default: Any, help: str, *, choices: tuple[Any, ...] | None = None, min: float | None = None,
-        max: float | None = None, factory: bool = False) -> Any:
+def opt(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[Any, ...] | None = None,
+    min: float | None = None,
+    max: float | None = None,
+    factory: bool = False,
+) -> Any:
     """A dataclass field with help text and the checks ``config.load`` applies to it."""
     meta = {"help": help, "choices": choices, "min": min, "max": max}
     if factory:
@@ -23,42 +30,55 @@ def opt(default: Any, help: str, *, choices: tuple[Any, ...] | None = None, min:
 @dataclass
 class DataConfig:
     root: str = opt("", "folder (or file) holding the raw data; every recipe names its data here")
-    format: str = opt("auto", "reader: auto picks by extension",
-                      choices=("auto", "mat", "csv", "xlsx", "npy", "images", "masks", "voc"))
-    include: list[str] = opt(list, "glob patterns (relative to root) of files to read; empty = all readable",
-                             factory=True)
+    format: str = opt(
+        "auto",
+        "reader: auto picks by extension",
+        choices=("auto", "mat", "csv", "xlsx", "npy", "images", "masks", "voc"),
+    )
+    include: list[str] = opt(
+        list, "glob patterns (relative to root) of files to read; empty = all readable", factory=True
+    )
     exclude: list[str] = opt(list, "glob patterns of files to skip", factory=True)
     # labels
-    label_from: str = opt("folder", "where a file's class comes from",
-                          choices=("folder", "regex", "prefix", "csv", "mask"))
+    label_from: str = opt(
+        "folder", "where a file's class comes from", choices=("folder", "regex", "prefix", "csv", "mask")
+    )
     label_regex: str = opt("", "regex with a named group 'label' (and optionally other metadata groups)")
     label_map: dict[str, str] = opt(dict, "raw label → class name (e.g. B007 = 'ball_007')", factory=True)
     classes: list[str] = opt(list, "class names in output order; empty = sorted labels found", factory=True)
-    allow_missing_classes: bool = opt(False, "classes in data.classes may have no files (eval on a folder holding "
-                                      "only some classes); set by faultcli eval")
+    allow_missing_classes: bool = opt(
+        False,
+        "classes in data.classes may have no files (eval on a folder holding only some classes); set by faultcli eval",
+    )
     labels_csv: str = opt("", "CSV of labels (columns file,label[,value]) when label_from = 'csv'")
-    label_priority: list[str] = opt(list, "when one image carries several labels: the first listed wins",
-                                    factory=True)
+    label_priority: list[str] = opt(list, "when one image carries several labels: the first listed wins", factory=True)
     # vibration
-    channel: str = opt("DE", "vibration channel in .mat files: DE (drive end), FE (fan end), BA (base)",
-                       choices=("DE", "FE", "BA"))
-    csv_layout: str = opt("auto", "CSV holding one sample per column, or one long signal per file",
-                          choices=("auto", "columns", "signal"))
+    channel: str = opt(
+        "DE", "vibration channel in .mat files: DE (drive end), FE (fan end), BA (base)", choices=("DE", "FE", "BA")
+    )
+    csv_layout: str = opt(
+        "auto", "CSV holding one sample per column, or one long signal per file", choices=("auto", "columns", "signal")
+    )
     sample_rate: int = opt(12000, "rate (Hz) the dataset is built at; other recordings are resampled", min=1)
     source_rate: int = opt(0, "rate (Hz) of recordings that say nothing else; 0 = same as sample_rate", min=0)
-    rate_patterns: dict[str, int] = opt(dict, "path regex → sampling rate (e.g. '12k' = 12000, 'normal' = 48000)",
-                                        factory=True)
+    rate_patterns: dict[str, int] = opt(
+        dict, "path regex → sampling rate (e.g. '12k' = 12000, 'normal' = 48000)", factory=True
+    )
     window: int = opt(1024, "samples per window", min=16)
     step: int = opt(512, "samples between window starts", min=1)
     # splits
-    split: str = opt("recording-time", "how samples are split into train / val / test",
-                     choices=("recording-time", "by-file", "by-condition", "kfold", "stratified"))
+    split: str = opt(
+        "recording-time",
+        "how samples are split into train / val / test",
+        choices=("recording-time", "by-file", "by-condition", "kfold", "stratified"),
+    )
     fractions: list[float] = opt(lambda: [0.7, 0.15, 0.15], "train / val / test fractions", factory=True)
     condition: str = opt("load", "metadata column that by-condition splits on")
     train_conditions: list[str] = opt(list, "condition values for training (by-condition)", factory=True)
     test_conditions: list[str] = opt(list, "condition values for testing (by-condition)", factory=True)
-    folds: int = opt(5, "number of folds (kfold): run k tests on fold k, selects on fold k+1, trains on the rest",
-                     min=3, max=20)
+    folds: int = opt(
+        5, "number of folds (kfold): run k tests on fold k, selects on fold k+1, trains on the rest", min=3, max=20
+    )
     fold: int = opt(-1, "run only this fold (0-based); -1 = every fold", min=-1)
     seed: int = opt(0, "seed for splits")
     # images
@@ -68,8 +88,7 @@ class DataConfig:
     mask_dir: str = opt("masks", "folder of masks (relative to root) for segmentation data")
     image_dir: str = opt("images", "folder of images (relative to root) for segmentation data")
     rle_csv: str = opt("", "CSV of ImageId,ClassId,EncodedPixels run-length masks (Severstal format)")
-    crops: dict[str, str] = opt(dict, "class → crop rule ('center:0.6', 'left:0.5', '*' for the rest)",
-                                factory=True)
+    crops: dict[str, str] = opt(dict, "class → crop rule ('center:0.6', 'left:0.5', '*' for the rest)", factory=True)
     edges: bool = opt(False, "compute CLAHE + Canny edge maps per image (cached)")
     edge_sigma: float = opt(0.33, "Canny thresholds at (1 ± sigma) × image median", min=0.0, max=1.0)
     cache_dir: str = opt("", "where prepared datasets are cached; empty = $FAULTCLI_CACHE or ~/.cache/faultcli")
@@ -78,12 +97,13 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     name: str = opt("multimodal_small", "registered model name (faultcli models lists them)")
-    branches: list[str] = opt(lambda: ["time", "fft", "tf"], "branches of the multimodal model",
-                              factory=True)
-    fusion: str = opt("hierarchical", "how branch features are fused",
-                      choices=("hierarchical", "weighted", "concat"))
+    branches: list[str] = opt(lambda: ["time", "fft", "tf"], "branches of the multimodal model", factory=True)
+    fusion: str = opt("hierarchical", "how branch features are fused", choices=("hierarchical", "weighted", "concat"))
     tf_transform: str = opt("stft", "time–frequency image of the tf branch", choices=("stft", "cwt"))
     order_normalize: bool = opt(False, "spectra in orders of shaft speed (needs the recording's RPM)")
+    nominal_rpm: float = opt(
+        1797.0, "shaft speed assumed when a window's RPM is unknown (order normalisation)", min=1.0
+    )
     dropout: float = opt(0.3, "dropout before the classifier", min=0.0, max=0.9)
     feature_dim: int = opt(128, "width of the fused feature", min=8)
     arcface_margin: float = opt(0.3, "ArcFace additive angular margin m (radians)", min=0.0, max=1.5)
@@ -111,11 +131,13 @@ class TrainConfig:
     plateau_patience: int = opt(3, "ReduceLROnPlateau patience (epochs)", min=0)
     loss: str = opt("focal", "classification loss", choices=("ce", "focal", "bce_dice"))
     focal_gamma: float = opt(2.0, "focal loss γ", min=0.0)
-    class_balance_beta: float = opt(0.999, "per-class α from the effective number of samples (0 = no α)",
-                                    min=0.0, max=0.99999)
+    class_balance_beta: float = opt(
+        0.999, "per-class α from the effective number of samples (0 = no α)", min=0.0, max=0.99999
+    )
     label_smoothing: float = opt(0.05, "label smoothing", min=0.0, max=0.5)
-    arcface_weight: list[list[float]] = opt(list, "ArcFace loss weight by epoch: [[start_epoch, weight], ...]",
-                                            factory=True)
+    arcface_weight: list[list[float]] = opt(
+        list, "ArcFace loss weight by epoch: [[start_epoch, weight], ...]", factory=True
+    )
     dice_weight: float = opt(0.8, "λ in BCE + λ·Dice", min=0.0)
     mixup_alpha: float = opt(0.0, "mixup Beta(α, α); 0 = off", min=0.0)
     mixup_prob: float = opt(0.5, "share of batches that are mixed", min=0.0, max=1.0)
@@ -126,8 +148,12 @@ class TrainConfig:
     patience: int = opt(8, "epochs without improvement before stopping; 0 = never", min=0)
     balanced_sampler: bool = opt(False, "draw batches class-balanced")
     freeze_backbone_epochs: int = opt(0, "image models: epochs with the backbone frozen (fixed switch)", min=0)
-    unfreeze_threshold: float = opt(0.0, "switch to full finetuning when the val metric gains less than "
-                                    "this over unfreeze_window epochs; 0 = fixed switch only", min=0.0)
+    unfreeze_threshold: float = opt(
+        0.0,
+        "switch to full finetuning when the val metric gains less than "
+        "this over unfreeze_window epochs; 0 = fixed switch only",
+        min=0.0,
+    )
     unfreeze_window: int = opt(3, "epochs the unfreeze rule looks back over", min=1)
     device: str = opt("auto", "auto, cpu or cuda")
     threads: int = opt(0, "torch CPU threads; 0 = all cores", min=0)
@@ -157,8 +183,9 @@ class EvalConfig:
     tsne_max_points: int = opt(2000, "points in the t-SNE plot", min=10)
     calibration_bins: int = opt(15, "bins of the reliability diagram and ECE", min=2)
     tta_flip: bool = opt(False, "segmentation: horizontal-flip test-time augmentation")
-    tile_overlap: float = opt(0.25, "segmentation: overlap of tiles for images larger than training size",
-                              min=0.0, max=0.9)
+    tile_overlap: float = opt(
+        0.25, "segmentation: overlap of tiles for images larger than training size", min=0.0, max=0.9
+    )
     batch_size: int = opt(256, "samples per batch at evaluation", min=1)
 
 

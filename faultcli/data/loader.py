@@ -18,8 +18,17 @@ Fetch = Callable[[np.ndarray], dict[str, Any]]
 class BatchLoader:
     """Iterates ``fetch(rows)`` over ``rows`` in batches; optionally shuffled or class-balanced."""
 
-    def __init__(self, rows: np.ndarray, fetch: Fetch, batch_size: int, *, shuffle: bool = False,
-                 labels: np.ndarray | None = None, balanced: bool = False, drop_last: bool = False) -> None:
+    def __init__(
+        self,
+        rows: np.ndarray,
+        fetch: Fetch,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        labels: np.ndarray | None = None,
+        balanced: bool = False,
+        drop_last: bool = False,
+    ) -> None:
         self.rows, self.fetch, self.batch_size = np.asarray(rows), fetch, batch_size
         self.shuffle, self.balanced, self.drop_last = shuffle, balanced, drop_last
         self.weights = None
@@ -44,5 +53,5 @@ class BatchLoader:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         order = self._order()
         for b in range(len(self)):
-            picked = order[b * self.batch_size:(b + 1) * self.batch_size]
+            picked = order[b * self.batch_size : (b + 1) * self.batch_size]
             yield self.fetch(self.rows[picked])

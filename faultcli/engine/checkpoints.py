@@ -24,8 +24,10 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # pickle errors, truncated files, non-checkpoint files
-        raise CheckpointError(f"{path} is not a faultcli checkpoint ({type(err).__name__}); "
-                              "pass checkpoints/best.pt or last.pt from a run folder") from None
+        raise CheckpointError(
+            f"{path} is not a faultcli checkpoint ({type(err).__name__}); "
+            "pass checkpoints/best.pt or last.pt from a run folder"
+        ) from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
         raise CheckpointError(f"{path} is not a faultcli checkpoint (no model/config); pass a run's best.pt")
     return state

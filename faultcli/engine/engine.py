@@ -83,10 +83,21 @@ def collate_outputs(chunks: list[dict[str, torch.Tensor]]) -> dict[str, torch.Te
 class Engine:
     """Runs epochs: train, validate, fire events. ``should_stop`` lets a callback end training."""
 
-    def __init__(self, model: nn.Module, optimizer: torch.optim.Optimizer, schedule: Schedule,
-                 hooks: TaskHooks, callbacks: list[Callback] | None = None, *, device: torch.device,
-                 seed: int = 0, grad_clip: float = 0.0, amp: bool = False, max_train_batches: int = 0,
-                 reporter: Reporter | None = None) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        schedule: Schedule,
+        hooks: TaskHooks,
+        callbacks: list[Callback] | None = None,
+        *,
+        device: torch.device,
+        seed: int = 0,
+        grad_clip: float = 0.0,
+        amp: bool = False,
+        max_train_batches: int = 0,
+        reporter: Reporter | None = None,
+    ) -> None:
         self.model, self.optimizer, self.schedule, self.hooks = model, optimizer, schedule, hooks
         self.callbacks = callbacks or []
         self.device, self.seed, self.grad_clip = device, seed, grad_clip
@@ -162,8 +173,9 @@ class Engine:
                 count += 1
                 for k, v in figures.items():
                     sums[k] = sums.get(k, 0.0) + v
-                progress.advance(1, **{k: sums[k] / count for k in ("loss", "acc") if k in sums},
-                                 lr=self.schedule.current_lr())
+                progress.advance(
+                    1, **{k: sums[k] / count for k in ("loss", "acc") if k in sums}, lr=self.schedule.current_lr()
+                )
         return {f"train_{k}": v / max(count, 1) for k, v in sums.items()}
 
     def _train_step(self, batch: Any, epoch: int) -> dict[str, float]:
@@ -173,7 +185,8 @@ class Engine:
         if not math.isfinite(loss.item()):
             raise TrainingError(
                 f"the loss became {loss.item()} at epoch {epoch + 1}; training stopped and the last good "
-                "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers")
+                "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers"
+            )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.grad_clip > 0:

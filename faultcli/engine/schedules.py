@@ -11,18 +11,30 @@ import torch
 class Schedule:
     """Wraps a torch scheduler so the engine steps every kind the same way."""
 
-    def __init__(self, optimizer: torch.optim.Optimizer, kind: str = "cosine", *, steps_per_epoch: int = 1,
-                 epochs: int = 1, warmup_epochs: int = 0, plateau_metric: str = "val_loss",
-                 plateau_mode: str = "min", plateau_factor: float = 0.5, plateau_patience: int = 3) -> None:
+    def __init__(
+        self,
+        optimizer: torch.optim.Optimizer,
+        kind: str = "cosine",
+        *,
+        steps_per_epoch: int = 1,
+        epochs: int = 1,
+        warmup_epochs: int = 0,
+        plateau_metric: str = "val_loss",
+        plateau_mode: str = "min",
+        plateau_factor: float = 0.5,
+        plateau_patience: int = 3,
+    ) -> None:
         self.optimizer, self.kind, self.plateau_metric = optimizer, kind, plateau_metric
         if kind == "cosine":
             warmup = max(warmup_epochs * steps_per_epoch, 0)
             total = max(epochs * steps_per_epoch, 1)
             self.scheduler: Any = torch.optim.lr_scheduler.LambdaLR(
-                optimizer, lambda step: warmup_cosine(step, warmup, total))
+                optimizer, lambda step: warmup_cosine(step, warmup, total)
+            )
         elif kind == "plateau":
             self.scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, mode=plateau_mode, factor=plateau_factor, patience=plateau_patience)
+                optimizer, mode=plateau_mode, factor=plateau_factor, patience=plateau_patience
+            )
         elif kind == "constant":
             self.scheduler = None
         else:

@@ -22,14 +22,15 @@ from faultcli.services.kits import TaskKit, build_kit, build_model
 
 
 @torch.no_grad()
-def predict_rows(model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, batch_size: int,
-                 device: torch.device, reporter: Reporter) -> dict[str, np.ndarray]:
+def predict_rows(
+    model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, batch_size: int, device: torch.device, reporter: Reporter
+) -> dict[str, np.ndarray]:
     """Logits, fused features, modality weights and labels of ``rows``, in order."""
     model.eval()
     logits, feats, weights, labels = [], [], [], []
     with reporter.task("evaluating", -(-len(rows) // batch_size)) as progress:
         for start in range(0, len(rows), batch_size):
-            batch = to_device(kit.fetch(rows[start:start + batch_size]), device)
+            batch = to_device(kit.fetch(rows[start : start + batch_size]), device)
             f = model.forward_features(batch["x"], **batch.get("extra", {}))
             logits.append(model.forward_head(f).float().cpu())
             feats.append(f.float().cpu())
@@ -38,8 +39,7 @@ def predict_rows(model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, batch_s
                 weights.append(w.float().cpu())
             labels.append(batch["y"].cpu())
             progress.advance(1)
-    out = {"logits": torch.cat(logits).numpy(), "features": torch.cat(feats).numpy(),
-           "y": torch.cat(labels).numpy()}
+    out = {"logits": torch.cat(logits).numpy(), "features": torch.cat(feats).numpy(), "y": torch.cat(labels).numpy()}
     if weights:
         out["weights"] = torch.cat(weights).numpy()
     return out
@@ -61,37 +61,50 @@ def _vote(describe: pd.DataFrame, y: np.ndarray, pred: np.ndarray, classes: list
     rows = []
     for group, part in frame.groupby("group", sort=True):
         votes = np.bincount(part["pred"], minlength=len(classes))
-        rows.append({"group": group, "true": classes[int(part["true"].iloc[0])],
-                     "predicted": classes[int(votes.argmax())], "windows": len(part),
-                     "agreement": float(votes.max() / len(part))})
+        rows.append(
+            {
+                "group": group,
+                "true": classes[int(part["true"].iloc[0])],
+                "predicted": classes[int(votes.argmax())],
+                "windows": len(part),
+                "agreement": float(votes.max() / len(part)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def write_report(out: Path, kit: TaskKit, rows: np.ndarray, pred: dict[str, np.ndarray], cfg: Config,
-                 title: str) -> dict[str, Any]:
+def write_report(
+    out: Path, kit: TaskKit, rows: np.ndarray, pred: dict[str, np.ndarray], cfg: Config, title: str
+) -> dict[str, Any]:
     """All evaluation files for ``rows`` into ``out``; returns the flat summary figures."""
     out.mkdir(parents=True, exist_ok=True)
     classes, y = kit.classes, pred["y"]
     probs = softmax(pred["logits"])
     summary = classification_summary(y, probs, classes, cfg.eval.calibration_bins)
     files: dict[str, str] = {}
-    files["confusion"] = plots.confusion_matrix_png(np.array(summary["confusion"]), classes,
-                                                    out / "confusion_matrix.png").name
+    files["confusion"] = plots.confusion_matrix_png(
+        np.array(summary["confusion"]), classes, out / "confusion_matrix.png"
+    ).name
     conf, acc, count = calibration_bins(y, probs, cfg.eval.calibration_bins)
     files["reliability"] = plots.reliability_png(conf, acc, count, summary["ece"], out / "reliability.png").name
     if len(y) >= 10:
         points, labels = _tsne(pred["features"], y, cfg.eval.tsne_max_points, cfg.seed)
-        files["tsne"] = plots.embedding_png(points, labels, classes, out / "tsne.png",
-                                            "t-SNE of fused features").name
+        files["tsne"] = plots.embedding_png(points, labels, classes, out / "tsne.png", "t-SNE of fused features").name
     if "weights" in pred and pred["weights"].ndim == 2:
         branches = list(kit.model_kwargs.get("branches", []))[: pred["weights"].shape[1]]
-        per_class = np.stack([pred["weights"][y == i].mean(axis=0) if (y == i).any()
-                              else np.zeros(pred["weights"].shape[1]) for i in range(len(classes))])
-        files["modality_weights"] = plots.modality_weights_png(per_class, branches, classes,
-                                                               out / "modality_weights.png").name
+        per_class = np.stack(
+            [
+                pred["weights"][y == i].mean(axis=0) if (y == i).any() else np.zeros(pred["weights"].shape[1])
+                for i in range(len(classes))
+            ]
+        )
+        files["modality_weights"] = plots.modality_weights_png(
+            per_class, branches, classes, out / "modality_weights.png"
+        ).name
     described = kit.describe(rows).reset_index(drop=True)
     predictions = described.drop(columns=["group"]).assign(
-        true=[classes[i] for i in y], predicted=[classes[i] for i in probs.argmax(1)])
+        true=[classes[i] for i in y], predicted=[classes[i] for i in probs.argmax(1)]
+    )
     for i, name in enumerate(classes):
         predictions[f"p_{name}"] = probs[:, i].round(5)
     atomic_write_text(out / "predictions.csv", predictions.to_csv(index=False))
@@ -104,11 +117,24 @@ def write_report(out: Path, kit: TaskKit, rows: np.ndarray, pred: dict[str, np.n
         files.update(kit.extra_report(out, rows, probs, y))
     present = [classes[i] for i in sorted(set(y.tolist()))]
     min_recall = min(summary["per_class"][c]["recall"] for c in present)
-    flat = {"accuracy": summary["accuracy"], "macro_f1": summary["macro_f1"], "ece": summary["ece"],
-            "macro_auroc": summary["macro_auroc"], "recording_accuracy": recording_acc,
-            "min_class_recall": min_recall, "n_samples": int(len(y)), "n_recordings": int(len(votes))}
-    detail = {**flat, "per_class": summary["per_class"], "auroc_ovr": summary["auroc_ovr"],
-              "confusion": summary["confusion"], "classes": classes, "files": files}
+    flat = {
+        "accuracy": summary["accuracy"],
+        "macro_f1": summary["macro_f1"],
+        "ece": summary["ece"],
+        "macro_auroc": summary["macro_auroc"],
+        "recording_accuracy": recording_acc,
+        "min_class_recall": min_recall,
+        "n_samples": int(len(y)),
+        "n_recordings": int(len(votes)),
+    }
+    detail = {
+        **flat,
+        "per_class": summary["per_class"],
+        "auroc_ovr": summary["auroc_ovr"],
+        "confusion": summary["confusion"],
+        "classes": classes,
+        "files": files,
+    }
     _write_markdown(out / "report.md", title, flat, summary, files, votes)
     from faultcli.runs import atomic_write_json
 
@@ -116,15 +142,24 @@ def write_report(out: Path, kit: TaskKit, rows: np.ndarray, pred: dict[str, np.n
     return detail
 
 
-def _write_markdown(path: Path, title: str, flat: dict, summary: dict, files: dict[str, str],
-                    votes: pd.DataFrame) -> None:
+def _write_markdown(
+    path: Path, title: str, flat: dict, summary: dict, files: dict[str, str], votes: pd.DataFrame
+) -> None:
     lines = [f"# {title}", "", "| figure | value |", "|---|---|"]
     lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in flat.items()]
-    lines += ["", "## Per class", "", "| class | precision | recall | F1 | support | AUROC |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Per class",
+        "",
+        "| class | precision | recall | F1 | support | AUROC |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, row in summary["per_class"].items():
         auroc = summary["auroc_ovr"].get(name)
-        lines.append(f"| {name} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | "
-                     f"{row['support']} | {'' if auroc is None else f'{auroc:.4f}'} |")
+        lines.append(
+            f"| {name} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | "
+            f"{row['support']} | {'' if auroc is None else f'{auroc:.4f}'} |"
+        )
     wrong = votes[votes["true"] != votes["predicted"]] if len(votes) else votes
     lines += ["", f"## Per recording (vote over windows): {len(votes) - len(wrong)}/{len(votes)} correct", ""]
     if len(wrong):
@@ -134,8 +169,16 @@ def _write_markdown(path: Path, title: str, flat: dict, summary: dict, files: di
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def evaluate_split(model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, out: Path, cfg: Config,
-                   device: torch.device, reporter: Reporter, split: str) -> dict[str, Any]:
+def evaluate_split(
+    model: torch.nn.Module,
+    kit: TaskKit,
+    rows: np.ndarray,
+    out: Path,
+    cfg: Config,
+    device: torch.device,
+    reporter: Reporter,
+    split: str,
+) -> dict[str, Any]:
     """Evaluate ``rows`` and write the report into ``out/<split>/``."""
     if len(rows) == 0:
         raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
@@ -149,21 +192,27 @@ def load_model_for_eval(state: dict[str, Any], device: torch.device) -> torch.nn
         model.load_state_dict(state["model"])
     except RuntimeError as err:
         first = str(err).splitlines()[0][:160]
-        raise CheckpointError(f"checkpoint weights do not fit model {state['model_name']} ({first}); "
-                              "use the checkpoint with the recipe it was trained with") from None
+        raise CheckpointError(
+            f"checkpoint weights do not fit model {state['model_name']} ({first}); "
+            "use the checkpoint with the recipe it was trained with"
+        ) from None
     return model.to(device)
 
 
 def check_compatible(state: dict[str, Any], kit: TaskKit, cfg: Config) -> None:
     """The data must speak the checkpoint's language: same class list, window and sample rate."""
     if list(kit.classes) != list(state["classes"]):
-        raise CheckpointError(f"data classes {kit.classes} differ from the checkpoint's {state['classes']}; "
-                              "evaluate on data labelled with the checkpoint's classes (data.label_map)")
+        raise CheckpointError(
+            f"data classes {kit.classes} differ from the checkpoint's {state['classes']}; "
+            "evaluate on data labelled with the checkpoint's classes (data.label_map)"
+        )
     info = state.get("data_info", {})
     for key in ("window", "sample_rate"):
         if key in info and getattr(cfg.data, key) != info[key]:
-            raise CheckpointError(f"data.{key} = {getattr(cfg.data, key)} differs from the checkpoint's "
-                                  f"{info[key]}; drop the --set data.{key} override")
+            raise CheckpointError(
+                f"data.{key} = {getattr(cfg.data, key)} differs from the checkpoint's "
+                f"{info[key]}; drop the --set data.{key} override"
+            )
 
 
 def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str] | None) -> tuple[dict, Config]:

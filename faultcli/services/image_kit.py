@@ -109,7 +109,7 @@ def image_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
     import faultcli.models.vision  # noqa: F401  (registers image_classifier and the edge fusions)
     from faultcli.data.image_datasets import edge_batch, image_batch
     from faultcli.data.images import prepare_images
-    from faultcli.models.vision.backbones import check_backbone_name
+    from faultcli.models.vision.backbones import check_backbone_name, check_weights_source
     from faultcli.tasks.image_classification import ImageClassificationHooks
 
     m, t = cfg.model, cfg.train
@@ -119,6 +119,8 @@ def image_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
             f"{MODEL_NAME!r} (choose the network with model.backbone)"
         )
     check_backbone_name(m.backbone)  # before the (possibly long) data preparation
+    if not data_info:  # evaluation takes every weight from the checkpoint
+        check_weights_source(m.backbone, m.pretrained, m.weights_path)
     augment = image_augment(cfg.augment)
     data = prepare_images(cfg.data, cfg.task, reporter)
     if data_info:

@@ -46,11 +46,19 @@ class TaskKit:
     def rows(self, split: str, fold: int | None = None) -> np.ndarray:
         return self.dataset.indices(split, fold)
 
-    def loader(self, split: str, batch_size: int, *, fold: int | None = None, train: bool = False,
-               balanced: bool = False) -> BatchLoader:
+    def loader(
+        self, split: str, batch_size: int, *, fold: int | None = None, train: bool = False, balanced: bool = False
+    ) -> BatchLoader:
         rows = self.rows(split, fold)
-        return BatchLoader(rows, self.fetch, batch_size, shuffle=train, labels=self.labels(rows),
-                           balanced=balanced and train, drop_last=train and len(rows) > batch_size)
+        return BatchLoader(
+            rows,
+            self.fetch,
+            batch_size,
+            shuffle=train,
+            labels=self.labels(rows),
+            balanced=balanced and train,
+            drop_last=train and len(rows) > batch_size,
+        )
 
 
 def build_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> TaskKit:

@@ -75,12 +75,12 @@ def make_loss(cfg: Config, train_labels: np.ndarray, num_classes: int) -> FocalL
         raise ConfigError("train.loss = 'bce_dice' is for segmentation; use 'focal' or 'ce' for classification")
     counts = np.bincount(train_labels, minlength=num_classes)
     alpha = class_balanced_alpha(counts, t.class_balance_beta) if t.loss == "focal" else None
-    return FocalLoss(gamma=t.focal_gamma if t.loss == "focal" else 0.0, alpha=alpha,
-                     label_smoothing=t.label_smoothing)
+    return FocalLoss(gamma=t.focal_gamma if t.loss == "focal" else 0.0, alpha=alpha, label_smoothing=t.label_smoothing)
 
 
-def train_one(cfg: Config, kit: TaskKit, run: Run, out: Path, fold: int | None, reporter: Reporter,
-              resume: Path | None = None) -> dict[str, Any]:
+def train_one(
+    cfg: Config, kit: TaskKit, run: Run, out: Path, fold: int | None, reporter: Reporter, resume: Path | None = None
+) -> dict[str, Any]:
     t = cfg.train
     device = pick_device(t.device)
     torch.manual_seed(cfg.seed)
@@ -91,31 +91,65 @@ def train_one(cfg: Config, kit: TaskKit, run: Run, out: Path, fold: int | None, 
     init = {} if resume is not None else kit.init_kwargs  # resuming loads every weight from the checkpoint
     model = build_model(kit.model_name, {**kit.model_kwargs, **init}).to(device)
     params = count_params(model)
-    reporter.info(f"model {kit.model_name}: {params / 1e6:.2f} M parameters, {len(kit.classes)} classes, "
-                  f"{len(train_rows)} train / {len(val_rows)} val samples, device {device}")
+    reporter.info(
+        f"model {kit.model_name}: {params / 1e6:.2f} M parameters, {len(kit.classes)} classes, "
+        f"{len(train_rows)} train / {len(val_rows)} val samples, device {device}"
+    )
     hooks_cls = kit.make_hooks or ClassificationHooks
-    hooks = hooks_cls(make_loss(cfg, kit.labels(train_rows), len(kit.classes)).to(device), len(kit.classes),
-                      arcface_weight=t.arcface_weight, mixup_alpha=t.mixup_alpha, mixup_prob=t.mixup_prob,
-                      augment=kit.augment, seed=cfg.seed)
+    hooks = hooks_cls(
+        make_loss(cfg, kit.labels(train_rows), len(kit.classes)).to(device),
+        len(kit.classes),
+        arcface_weight=t.arcface_weight,
+        mixup_alpha=t.mixup_alpha,
+        mixup_prob=t.mixup_prob,
+        augment=kit.augment,
+        seed=cfg.seed,
+    )
     optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     train_loader = kit.loader("train", t.batch_size, fold=fold, train=True, balanced=t.balanced_sampler)
     val_loader = kit.loader("val", cfg.eval.batch_size, fold=fold)
     steps = min(len(train_loader), t.max_train_batches or len(train_loader))
     metric = t.early_stop_metric
-    schedule = Schedule(optimizer, t.scheduler, steps_per_epoch=steps, epochs=t.epochs,
-                        warmup_epochs=t.warmup_epochs, plateau_metric=metric, plateau_mode=t.early_stop_mode,
-                        plateau_factor=t.plateau_factor, plateau_patience=t.plateau_patience)
-    extra = {"config": dataclasses.asdict(cfg), "classes": kit.classes, "model_name": kit.model_name,
-             "model_kwargs": kit.model_kwargs, "data_info": kit.data_info, "task": cfg.task,
-             "fold": -1 if fold is None else fold, "params": params}
+    schedule = Schedule(
+        optimizer,
+        t.scheduler,
+        steps_per_epoch=steps,
+        epochs=t.epochs,
+        warmup_epochs=t.warmup_epochs,
+        plateau_metric=metric,
+        plateau_mode=t.early_stop_mode,
+        plateau_factor=t.plateau_factor,
+        plateau_patience=t.plateau_patience,
+    )
+    extra = {
+        "config": dataclasses.asdict(cfg),
+        "classes": kit.classes,
+        "model_name": kit.model_name,
+        "model_kwargs": kit.model_kwargs,
+        "data_info": kit.data_info,
+        "task": cfg.task,
+        "fold": -1 if fold is None else fold,
+        "params": params,
+    }
     checkpoints = Checkpoint(out / "checkpoints", metric, t.early_stop_mode, extra)
     callbacks = [MetricsLog(lambda rec: _log_metrics(run, out, fold, rec), reporter.info), checkpoints]
     if t.patience:
         callbacks.append(EarlyStopping(metric, t.early_stop_mode, t.patience))
     if t.tensorboard:
         callbacks.append(TensorBoard(out / "tensorboard"))
-    engine = Engine(model, optimizer, schedule, hooks, callbacks, device=device, seed=cfg.seed,
-                    grad_clip=t.grad_clip, amp=t.amp, max_train_batches=t.max_train_batches, reporter=reporter)
+    engine = Engine(
+        model,
+        optimizer,
+        schedule,
+        hooks,
+        callbacks,
+        device=device,
+        seed=cfg.seed,
+        grad_clip=t.grad_clip,
+        amp=t.amp,
+        max_train_batches=t.max_train_batches,
+        reporter=reporter,
+    )
     if resume is not None:
         engine.load_state_dict(load_checkpoint(resume))
         reporter.info(f"resumed from {resume} at epoch {engine.epoch + 1}")
@@ -124,17 +158,28 @@ def train_one(cfg: Config, kit: TaskKit, run: Run, out: Path, fold: int | None, 
     history = engine.fit(train_loader, val_loader, t.epochs)
     train_seconds = seconds_before + time.perf_counter() - started
     if metric not in history[-1]:
-        raise ConfigError(f"train.early_stop_metric = {metric!r} is not a figure of this task; "
-                          f"choose one of {', '.join(k for k in history[-1] if k.startswith('val_'))}")
+        raise ConfigError(
+            f"train.early_stop_metric = {metric!r} is not a figure of this task; "
+            f"choose one of {', '.join(k for k in history[-1] if k.startswith('val_'))}"
+        )
     best = load_checkpoint(out / "checkpoints" / "best.pt")
     model.load_state_dict(best["model"])
     test = evaluate_split(model, kit, kit.rows("test", fold), out, cfg, device, reporter, split="test")
-    return {"test_accuracy": test["accuracy"], "test_macro_f1": test["macro_f1"], "test_ece": test["ece"],
-            "test_macro_auroc": test["macro_auroc"], "best_epoch": checkpoints.best_epoch + 1,
-            f"best_{metric}": checkpoints.best, "epochs_run": engine.epoch, "train_seconds": train_seconds,
-            "params": params, "n_train": len(train_rows), "n_val": len(val_rows),
-            "n_test": len(kit.rows("test", fold)),
-            **{f"test_{k}": v for k, v in test.items() if k.startswith("recording_") or k.startswith("min_")}}
+    return {
+        "test_accuracy": test["accuracy"],
+        "test_macro_f1": test["macro_f1"],
+        "test_ece": test["ece"],
+        "test_macro_auroc": test["macro_auroc"],
+        "best_epoch": checkpoints.best_epoch + 1,
+        f"best_{metric}": checkpoints.best,
+        "epochs_run": engine.epoch,
+        "train_seconds": train_seconds,
+        "params": params,
+        "n_train": len(train_rows),
+        "n_val": len(val_rows),
+        "n_test": len(kit.rows("test", fold)),
+        **{f"test_{k}": v for k, v in test.items() if k.startswith("recording_") or k.startswith("min_")},
+    }
 
 
 def _log_metrics(run: Run, out: Path, fold: int | None, record: dict[str, Any]) -> None:

@@ -39,24 +39,49 @@ def vibration_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | N
 
     def fetch(rows: np.ndarray) -> dict[str, Any]:
         x = (np.asarray(data.signals_for(rows), dtype=np.float32) - mean) / std
-        return {"x": torch.from_numpy(x).unsqueeze(1),
-                "y": torch.from_numpy(np.asarray(data.labels_for(rows), dtype=np.int64)),
-                "extra": {"rpm": torch.from_numpy(np.asarray(data.rpm_for(rows), dtype=np.float32))}}
+        return {
+            "x": torch.from_numpy(x).unsqueeze(1),
+            "y": torch.from_numpy(np.asarray(data.labels_for(rows), dtype=np.int64)),
+            "extra": {"rpm": torch.from_numpy(np.asarray(data.rpm_for(rows), dtype=np.float32))},
+        }
 
     recordings = data.recordings.set_index("recording")
 
     def describe(rows: np.ndarray) -> pd.DataFrame:
         rec = data.windows[rows, 0]
-        return pd.DataFrame({"file": recordings.loc[rec, "file"].to_numpy(),
-                             "window_start": data.windows[rows, 1],
-                             "group": recordings.loc[rec, "file"].to_numpy()})
+        return pd.DataFrame(
+            {
+                "file": recordings.loc[rec, "file"].to_numpy(),
+                "window_start": data.windows[rows, 1],
+                "group": recordings.loc[rec, "file"].to_numpy(),
+            }
+        )
 
     m = cfg.model
-    kwargs = {"num_classes": len(classes), "window": cfg.data.window, "sample_rate": cfg.data.sample_rate,
-              "branches": list(m.branches), "fusion": m.fusion, "tf_transform": m.tf_transform,
-              "order_normalize": m.order_normalize, "dropout": m.dropout, "feature_dim": m.feature_dim,
-              "arcface_margin": m.arcface_margin, "arcface_scale": m.arcface_scale}
+    kwargs = {
+        "num_classes": len(classes),
+        "window": cfg.data.window,
+        "sample_rate": cfg.data.sample_rate,
+        "branches": list(m.branches),
+        "fusion": m.fusion,
+        "tf_transform": m.tf_transform,
+        "order_normalize": m.order_normalize,
+        "nominal_rpm": m.nominal_rpm,
+        "dropout": m.dropout,
+        "feature_dim": m.feature_dim,
+        "arcface_margin": m.arcface_margin,
+        "arcface_scale": m.arcface_scale,
+    }
     info = {"window": cfg.data.window, "sample_rate": cfg.data.sample_rate, "norm_mean": mean, "norm_std": std}
-    return TaskKit(classes=classes, kind="vibration", dataset=data, fetch=fetch,
-                   labels=lambda rows: np.asarray(data.labels_for(rows)), describe=describe,
-                   model_name=m.name, model_kwargs=kwargs, data_info=info, augment=signal_augment(cfg.augment))
+    return TaskKit(
+        classes=classes,
+        kind="vibration",
+        dataset=data,
+        fetch=fetch,
+        labels=lambda rows: np.asarray(data.labels_for(rows)),
+        describe=describe,
+        model_name=m.name,
+        model_kwargs=kwargs,
+        data_info=info,
+        augment=signal_augment(cfg.augment),
+    )

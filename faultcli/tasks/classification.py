@@ -25,9 +25,17 @@ Augment = Callable[[torch.Tensor, dict[str, torch.Tensor], int, torch.Generator]
 class ClassificationHooks(TaskHooks):
     """Loss = classification loss (focal / CE) + w(epoch) · ArcFace CE, with optional mixup."""
 
-    def __init__(self, loss_fn: nn.Module, num_classes: int, *, arcface_weight: list[list[float]] | None = None,
-                 mixup_alpha: float = 0.0, mixup_prob: float = 0.5, augment: Augment | None = None,
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        loss_fn: nn.Module,
+        num_classes: int,
+        *,
+        arcface_weight: list[list[float]] | None = None,
+        mixup_alpha: float = 0.0,
+        mixup_prob: float = 0.5,
+        augment: Augment | None = None,
+        seed: int = 0,
+    ) -> None:
         self.loss_fn, self.num_classes = loss_fn, num_classes
         self.arcface_weight = arcface_weight or []
         self.mixup_alpha, self.mixup_prob, self.augment, self.seed = mixup_alpha, mixup_prob, augment, seed

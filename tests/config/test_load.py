@@ -22,8 +22,16 @@ def test_extends_merges_tables_and_child_wins(tmp_path):
 
 def test_overrides_are_parsed_as_toml_and_bare_words_are_strings(tmp_path):
     recipe = write(tmp_path / "r.toml", "")
-    cfg = load_config(recipe, ["train.lr=3e-4", "data.window=2048", "data.split=by-file",
-                               "model.branches=['fft']", "data.train_conditions=[0, 1]"])
+    cfg = load_config(
+        recipe,
+        [
+            "train.lr=3e-4",
+            "data.window=2048",
+            "data.split=by-file",
+            "model.branches=['fft']",
+            "data.train_conditions=[0, 1]",
+        ],
+    )
     assert cfg.train.lr == pytest.approx(3e-4)
     assert cfg.data.window == 2048 and cfg.data.split == "by-file"
     assert cfg.model.branches == ["fft"] and cfg.data.train_conditions == ["0", "1"]
@@ -63,8 +71,10 @@ def test_missing_recipe_and_extends_loop(tmp_path):
 
 
 def test_resolved_dump_round_trips(tmp_path):
-    recipe = write(tmp_path / "r.toml", '[[augment]]\nstart_epoch = 2\nnoise_std = 0.1\n'
-                   '[train]\narcface_weight = [[0, 0.3], [5, 0.5]]\n')
+    recipe = write(
+        tmp_path / "r.toml",
+        "[[augment]]\nstart_epoch = 2\nnoise_std = 0.1\n[train]\narcface_weight = [[0, 0.3], [5, 0.5]]\n",
+    )
     cfg = load_config(recipe)
     again = load_config(write(tmp_path / "resolved.toml", dump_toml(cfg)))
     assert again == cfg

@@ -67,8 +67,9 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
 
     first, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})])
     first.fit(train, val, epochs=3)  # "interrupted" after 3 epochs
-    second, train, val = make_engine(tmp_path, epochs_seed=99,
-                                     callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})])
+    second, train, val = make_engine(
+        tmp_path, epochs_seed=99, callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})]
+    )
     second.load_state_dict(load_checkpoint(tmp_path / "b" / "last.pt"))
     resumed = second.fit(train, val, epochs=6)
     for ref, res in zip(reference, resumed, strict=True):
@@ -77,8 +78,9 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
 
 
 def test_checkpoint_round_trip_loads_with_weights_only(tmp_path):
-    engine, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path, "val_acc", "max",
-                                                                     {"config": {"a": 1}, "classes": ["x"]})])
+    engine, train, val = make_engine(
+        tmp_path, callbacks=[Checkpoint(tmp_path, "val_acc", "max", {"config": {"a": 1}, "classes": ["x"]})]
+    )
     engine.fit(train, val, epochs=2)
     state = torch.load(tmp_path / "best.pt", weights_only=True)
     assert state["classes"] == ["x"] and state["epoch"] >= 1

@@ -97,3 +97,11 @@ def test_weights_file_with_pickled_objects_is_refused(tmp_path):
 def test_missing_weights_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         smp_segmenter(arch="Unet", encoder="resnet18", weights_path=str(tmp_path / "nope.pt"))
+
+
+def test_batchnorm_momentum_is_torch_default_unless_kept():
+    """smp's EfficientNet ships TF's 0.01; short CPU runs need running stats that settle within an epoch."""
+    bns = lambda m: [b for b in m.modules() if isinstance(b, torch.nn.BatchNorm2d)]  # noqa: E731
+    assert {b.momentum for b in bns(smp_segmenter(arch="Unet", encoder="efficientnet-b0"))} == {0.1}
+    kept = {b.momentum for b in bns(smp_segmenter(arch="Unet", encoder="efficientnet-b0", bn_momentum=0))}
+    assert any(abs(m - 0.01) < 1e-9 for m in kept)

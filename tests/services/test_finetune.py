@@ -26,10 +26,13 @@ def write_recordings(root: Path, loads=(0, 1), seconds: float = 2.0, rate: int =
     for code, freq in FREQS.items():
         for load in loads:
             impacts = (np.sin(2 * np.pi * (30 + 5 * load) * t) > 0.95).astype(float)
-            signal = np.convolve(impacts, np.exp(-np.arange(60) / 10) * np.sin(2 * np.pi * freq * np.arange(60) / rate),
-                                 mode="same") + 0.3 * rng.normal(size=t.size)
-            scipy.io.savemat(root / f"{code}007_{load}.mat", {f"X1{load}0_DE_time": signal[:, None],
-                                                             f"X1{load}0RPM": np.array([[1797 - 20 * load]])})
+            signal = np.convolve(
+                impacts, np.exp(-np.arange(60) / 10) * np.sin(2 * np.pi * freq * np.arange(60) / rate), mode="same"
+            ) + 0.3 * rng.normal(size=t.size)
+            scipy.io.savemat(
+                root / f"{code}007_{load}.mat",
+                {f"X1{load}0_DE_time": signal[:, None], f"X1{load}0RPM": np.array([[1797 - 20 * load]])},
+            )
     return root
 
 
@@ -87,8 +90,15 @@ def test_finetune_then_eval_writes_every_file(tmp_path, model):
     with start_run("eval", eval_cfg, out=tmp_path / "eval") as eval_run:
         result = run_eval(state, eval_cfg, "test", eval_run, _Null())
     assert result["accuracy"] == pytest.approx(saved["test_accuracy"])  # same model, same split
-    for name in ("summary.json", "confusion_matrix.png", "reliability.png", "tsne.png", "predictions.csv",
-                 "per_recording.csv", "report.md"):
+    for name in (
+        "summary.json",
+        "confusion_matrix.png",
+        "reliability.png",
+        "tsne.png",
+        "predictions.csv",
+        "per_recording.csv",
+        "report.md",
+    ):
         assert (tmp_path / "eval" / name).stat().st_size > 0, name
     if model.startswith("multimodal"):
         assert (tmp_path / "eval" / "modality_weights.png").exists()
@@ -113,14 +123,19 @@ def test_cli_finetune_resume_and_bad_checkpoint(tmp_path):
     cmd = [sys.executable, "-m", "faultcli", "finetune", "--recipe", str(r), "--out", str(run)]
     done = subprocess.run(cmd + ["--set", "train.epochs=1"], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
-    resumed = subprocess.run([sys.executable, "-m", "faultcli", "finetune", "--resume", str(run),
-                              "--set", "train.epochs=2"], capture_output=True, text=True, env=env)
+    resumed = subprocess.run(
+        [sys.executable, "-m", "faultcli", "finetune", "--resume", str(run), "--set", "train.epochs=2"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00not a checkpoint")
-    bad = subprocess.run([sys.executable, "-m", "faultcli", "eval", "--checkpoint", str(junk)],
-                         capture_output=True, text=True, env=env)
+    bad = subprocess.run(
+        [sys.executable, "-m", "faultcli", "eval", "--checkpoint", str(junk)], capture_output=True, text=True, env=env
+    )
     assert bad.returncode == 2 and "not a faultcli checkpoint" in bad.stderr
     assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -209,3 +210,13 @@ def test_mistakes_grid_orders_by_confidence(tmp_path, monkeypatch):
     images = np.zeros((4, 8, 8, 1), np.uint8)
     mistakes_grid(tmp_path, images, ["a.png", "b.png", "c.png", "d.png"], probs, y, ["ok", "bad"])
     assert [t.split("\n")[0] for t in shown["titles"]] == ["c.png", "b.png", "d.png"]
+
+
+def test_offline_pretrained_fails_before_data_preparation(images, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cfg = load_config(write_recipe(tmp_path, images), ["model.pretrained=true"])
+    from faultcli.services.kits import build_kit
+
+    with pytest.raises(ConfigError, match="offline"):
+        build_kit(cfg, NullReporter())
+    assert not any(Path(os.environ["FAULTCLI_CACHE"]).rglob("manifest.json"))  # nothing was prepared

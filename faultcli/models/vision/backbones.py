@@ -102,6 +102,21 @@ def load_backbone_weights(model: nn.Module, path: Path) -> None:
     model.load_state_dict({k: v for k, v in state.items() if k in own})
 
 
+def check_weights_source(name: str, pretrained: bool, weights_path: str) -> None:
+    """Fail before compute: a weights file that is missing, or ``pretrained`` offline with no file."""
+    if weights_path:
+        if not Path(weights_path).is_file():
+            raise ConfigError(
+                f"model.weights_path = {weights_path!r} does not exist; point it at a .pth, .pt or .safetensors file"
+            )
+    elif pretrained and not hub_reachable():
+        raise ConfigError(
+            f"model.pretrained = true but the hub is unreachable (offline) and model.weights_path "
+            f"is empty; set model.weights_path to a local {name} weights file, "
+            "or model.pretrained = false to train from random init"
+        )
+
+
 def create_backbone(name: str, in_chans: int = 3, pretrained: bool = False, weights_path: str = "") -> nn.Module:
     """A timm feature extractor (``num_classes=0``) with ``num_features`` pooled outputs.
 
@@ -111,13 +126,8 @@ def create_backbone(name: str, in_chans: int = 3, pretrained: bool = False, weig
     import timm
 
     check_backbone_name(name)
+    check_weights_source(name, pretrained, weights_path)
     if pretrained and not weights_path:
-        if not hub_reachable():
-            raise ConfigError(
-                f"model.pretrained = true but the hub is unreachable (offline) and model.weights_path "
-                f"is empty; set model.weights_path to a local {name} weights file, "
-                "or model.pretrained = false to train from random init"
-            )
         try:
             return timm.create_model(name, pretrained=True, num_classes=0, in_chans=in_chans)
         except Exception as err:  # no pretrained tag, network failure mid-download
