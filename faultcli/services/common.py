@@ -42,3 +42,34 @@ def set_threads(threads: int) -> None:
     import torch
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
+
+
+def make_engine(
+    cfg: Config, model, optimizer, schedule, hooks, *, out: Path, log_metrics, extra: dict, reporter, device
+):
+    """The engine with the callbacks every training command uses: metrics log, best/last checkpoints
+    in ``out/checkpoints``, early stopping and optional TensorBoard. Returns (engine, checkpoint)."""
+    from faultcli.engine.callbacks import Checkpoint, EarlyStopping, MetricsLog, TensorBoard
+    from faultcli.engine.engine import Engine
+
+    t = cfg.train
+    checkpoints = Checkpoint(out / "checkpoints", t.early_stop_metric, t.early_stop_mode, extra)
+    callbacks = [MetricsLog(log_metrics, reporter.info), checkpoints]
+    if t.patience:
+        callbacks.append(EarlyStopping(t.early_stop_metric, t.early_stop_mode, t.patience))
+    if t.tensorboard:
+        callbacks.append(TensorBoard(out / "tensorboard"))
+    engine = Engine(
+        model,
+        optimizer,
+        schedule,
+        hooks,
+        callbacks,
+        device=device,
+        seed=cfg.seed,
+        grad_clip=t.grad_clip,
+        amp=t.amp,
+        max_train_batches=t.max_train_batches,
+        reporter=reporter,
+    )
+    return engine, checkpoints

@@ -17,16 +17,14 @@ import torch
 from faultcli.config import Config
 from faultcli.data.images import ImageDataset, prepare_images
 from faultcli.data.loader import BatchLoader
-from faultcli.engine.callbacks import Checkpoint, EarlyStopping, MetricsLog, TensorBoard
 from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
-from faultcli.engine.engine import Engine
 from faultcli.engine.schedules import Schedule
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run
 from faultcli.segment.inference import iter_predictions, to_tensor
 from faultcli.segment.postprocess import tune
-from faultcli.services.common import pick_device, set_threads
+from faultcli.services.common import make_engine, pick_device, set_threads
 from faultcli.tasks.segmentation import SegmentationHooks, stage_augment
 
 METRICS = {"val_loss": "min", "val_dice": "max", "val_iou": "max", "train_loss": "min", "train_dice": "max"}
@@ -245,24 +243,17 @@ def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
         "params": params,
     }
     metric = t.early_stop_metric
-    checkpoints = Checkpoint(run.path / "checkpoints", metric, t.early_stop_mode, extra)
-    callbacks = [MetricsLog(run.log_metrics, reporter.info), checkpoints]
-    if t.patience:
-        callbacks.append(EarlyStopping(metric, t.early_stop_mode, t.patience))
-    if t.tensorboard:
-        callbacks.append(TensorBoard(run.path / "tensorboard"))
-    engine = Engine(
+    engine, checkpoints = make_engine(
+        cfg,
         model,
         optimizer,
         schedule,
         hooks,
-        callbacks,
-        device=device,
-        seed=cfg.seed,
-        grad_clip=t.grad_clip,
-        amp=t.amp,
-        max_train_batches=t.max_train_batches,
+        out=run.path,
+        log_metrics=run.log_metrics,
+        extra=extra,
         reporter=reporter,
+        device=device,
     )
     started = time.perf_counter()
     history = engine.fit(train_loader, data.loader("val", min(cfg.eval.batch_size, 64)), t.epochs)

@@ -11,15 +11,13 @@ import numpy as np
 import torch
 
 from faultcli.config import Config
-from faultcli.engine.callbacks import Checkpoint, EarlyStopping, MetricsLog, TensorBoard
 from faultcli.engine.checkpoints import load_checkpoint
-from faultcli.engine.engine import Engine
 from faultcli.engine.schedules import Schedule
 from faultcli.errors import ConfigError, DataError
 from faultcli.losses import FocalLoss, class_balanced_alpha
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run
-from faultcli.services.common import pick_device, set_threads
+from faultcli.services.common import make_engine, pick_device, set_threads
 from faultcli.services.evaluate import evaluate_split
 from faultcli.services.kits import TaskKit, build_kit, build_model
 from faultcli.tasks.classification import ClassificationHooks
@@ -131,24 +129,17 @@ def train_one(
         "fold": -1 if fold is None else fold,
         "params": params,
     }
-    checkpoints = Checkpoint(out / "checkpoints", metric, t.early_stop_mode, extra)
-    callbacks = [MetricsLog(lambda rec: _log_metrics(run, out, fold, rec), reporter.info), checkpoints]
-    if t.patience:
-        callbacks.append(EarlyStopping(metric, t.early_stop_mode, t.patience))
-    if t.tensorboard:
-        callbacks.append(TensorBoard(out / "tensorboard"))
-    engine = Engine(
+    engine, checkpoints = make_engine(
+        cfg,
         model,
         optimizer,
         schedule,
         hooks,
-        callbacks,
-        device=device,
-        seed=cfg.seed,
-        grad_clip=t.grad_clip,
-        amp=t.amp,
-        max_train_batches=t.max_train_batches,
+        out=out,
+        log_metrics=lambda rec: _log_metrics(run, out, fold, rec),
+        extra=extra,
         reporter=reporter,
+        device=device,
     )
     if resume is not None:
         engine.load_state_dict(load_checkpoint(resume))

@@ -7,15 +7,17 @@ defect's characteristic frequency (BPFO, BPFI, BSF) and its harmonics show as pe
 from __future__ import annotations
 
 import torch
-from torch import nn
 
-from faultcli.models.branches.fft import SpectrumEncoder, rpm_or_nominal
+from faultcli.models.branches.fft import FFTBranch, rpm_or_nominal
 from faultcli.registry import register
 from faultcli.signal.transforms import envelope_spectrum, order_spectrum
 
 
-class EnvelopeBranch(nn.Module):
-    """Log envelope spectrum up to ``max_orders`` × nominal shaft speed (or on the order grid itself)."""
+class EnvelopeBranch(FFTBranch):
+    """Log envelope spectrum up to ``max_orders`` × nominal shaft speed (or on the order grid itself).
+
+    Same encoder and surface as the FFT branch; only the spectrum it reads differs.
+    """
 
     def __init__(
         self,
@@ -28,16 +30,11 @@ class EnvelopeBranch(nn.Module):
         nominal_rpm: float = 1797.0,
         max_orders: float = 50.0,
     ) -> None:
-        super().__init__()
-        self.sample_rate = sample_rate
-        self.order_normalize = order_normalize
-        self.nominal_rpm = nominal_rpm
+        super().__init__(window, sample_rate, out_dim, width, depth, order_normalize, nominal_rpm)
         self.max_order = max_orders
         # 50 orders at 1797 rpm ≈ 1.5 kHz: covers the first harmonics of every CWRU defect frequency.
         self.max_freq = min(sample_rate / 2, max_orders * nominal_rpm / 60.0)
         self.n_bins = max(16, int(self.max_freq * window / sample_rate) + 1)
-        self.encoder = SpectrumEncoder(out_dim, width, depth)
-        self.out_features = out_dim
 
     def spectrum(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         """The (B, F) spectrum this branch reads."""
@@ -52,10 +49,6 @@ class EnvelopeBranch(nn.Module):
             n_bins=self.n_bins,
             nominal_rpm=self.nominal_rpm,
         )
-
-    def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, 1, L) → (B, out_dim)."""
-        return self.encoder(self.spectrum(x, rpm))
 
 
 @register("branch", "envelope")
