@@ -39,7 +39,7 @@ class _PlainTask:
             self.last = now
             info = "  ".join(f"{k} {_fmt(v)}" for k, v in fields.items())
             of = f"/{self.total}" if self.total else ""
-            console.print(f"{self.description} {self.done}{of} {info}".rstrip(), highlight=False)
+            console.print(f"{self.description} {self.done}{of} {info}".rstrip(), highlight=False, soft_wrap=True)
 
 
 def _fmt(value: Any) -> str:
@@ -69,7 +69,7 @@ class ConsoleReporter:
             yield _RichTask(progress, progress.add_task(description, total=total, info=""))
 
     def info(self, message: str) -> None:
-        console.print(message, highlight=False)
+        console.print(message, highlight=False, soft_wrap=True)
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:

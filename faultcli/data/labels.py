@@ -107,8 +107,9 @@ def parse_name(rel: str) -> dict[str, Any]:
     return meta
 
 
-def class_names(raw: list[str], label_map: dict[str, str], classes: list[str],
-                allow_missing: bool = False) -> tuple[list[str], list[str]]:
+def class_names(
+    raw: list[str], label_map: dict[str, str], classes: list[str], allow_missing: bool = False
+) -> tuple[list[str], list[str]]:
     """(class name per file, ordered class list). ``classes`` fixes the order and drops other labels;
     with ``allow_missing`` a listed class may have no file (evaluating a folder of some classes)."""
     names = [label_map.get(r, r) for r in raw]

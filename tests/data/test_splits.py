@@ -84,8 +84,17 @@ def test_by_condition_splits_train_recordings_by_time_and_keeps_test_whole():
 def test_by_condition_cuts_recordings_without_a_condition_value_in_time():
     from faultcli.data.splits import plan_segments
 
-    plan = plan_segments("by-condition", [1000, 1000, 1000], ["normal", "ball", "ball"], ["", "0.007", "0.014"],
-                         fractions=[0.6, 0.2, 0.2], seed=0, folds=2, condition="size",
-                         train_conditions=["0.007"], test_conditions=["0.014"])
+    plan = plan_segments(
+        "by-condition",
+        [1000, 1000, 1000],
+        ["normal", "ball", "ball"],
+        ["", "0.007", "0.014"],
+        fractions=[0.6, 0.2, 0.2],
+        seed=0,
+        folds=2,
+        condition="size",
+        train_conditions=["0.007"],
+        test_conditions=["0.014"],
+    )
     assert sorted({seg[2] for seg in plan[0]}) == [0, 1, 2]  # healthy baseline: train, val and test in time
     assert {seg[2] for seg in plan[1]} <= {0, 1} and {seg[2] for seg in plan[2]} == {2}
