@@ -81,6 +81,22 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     console.print(table)
 
 
+def print_config(cfg: Any) -> None:
+    """The fully resolved recipe, as --print-config shows it."""
+    from faultcli.config import dump_toml
+
+    console.print(dump_toml(cfg), highlight=False, markup=False)
+
+
+def print_summary(
+    title: str, summary: dict, keys: tuple[str, ...], run_path: Any, extra_rows: list[list[Any]] | None = None
+) -> None:
+    """A run's headline figures (those of ``keys`` it has) and where its folder is."""
+    rows = [[k, summary[k]] for k in keys if k in summary] + (extra_rows or [])
+    print_table(title, ["figure", "value"], rows)
+    console.print(f"run folder: [bold]{run_path}[/]", highlight=False)
+
+
 def report_error(message: str) -> None:
     """One red line on stderr: what went wrong and what to do."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)

@@ -19,9 +19,7 @@ def prep(
     from faultcli.services import prep as service
 
     if print_config:
-        from faultcli.config import dump_toml
-
-        con.console.print(dump_toml(service.resolve_config(recipe, overrides)), highlight=False, markup=False)
+        con.print_config(service.resolve_config(recipe, overrides))
         return
     result = service.run_prep(recipe, overrides or [], name=name, out=out, reporter=con.ConsoleReporter())
     counts = result["counts"]

@@ -38,21 +38,18 @@ def train(
     print_config: PrintConfig = False,
 ) -> None:
     """Train a segmentation model from a recipe, tune thresholds on val, evaluate on test."""
-    from faultcli.config import dump_toml
     from faultcli.services.common import resolve_config, start_run
     from faultcli.services.segment import check_train_config, segment_train
 
     cfg = resolve_config(recipe, overrides)
     if print_config:
-        con.console.print(dump_toml(cfg), highlight=False, markup=False)
+        con.print_config(cfg)
         return
     check_train_config(cfg)  # before the run folder exists
     with start_run("segment", cfg, name, out) as run:
         summary = segment_train(cfg, run, con.ConsoleReporter())
-    rows = [[k, summary[k]] for k in SUMMARY_KEYS if k in summary]
-    rows += [[f"threshold {c}", t] for c, t in summary["thresholds"].items()]
-    con.print_table("segment train", ["figure", "value"], rows)
-    con.console.print(f"run folder: [bold]{run.path}[/]", highlight=False)
+    thresholds = [[f"threshold {c}", t] for c, t in summary["thresholds"].items()]
+    con.print_summary("segment train", summary, SUMMARY_KEYS, run.path, thresholds)
 
 
 @segment_app.command("predict")

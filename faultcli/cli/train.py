@@ -34,12 +34,6 @@ SUMMARY_KEYS = (
 )
 
 
-def print_summary(title: str, summary: dict, run_path: Path) -> None:
-    rows = [[k, summary[k]] for k in SUMMARY_KEYS if k in summary]
-    con.print_table(title, ["figure", "value"], rows)
-    con.console.print(f"run folder: [bold]{run_path}[/]", highlight=False)
-
-
 @app.command(rich_help_panel="Train")
 def finetune(
     recipe: Recipe = None,
@@ -52,7 +46,6 @@ def finetune(
     ] = None,
 ) -> None:
     """Train a classifier (vibration or images) from a recipe, then evaluate its best checkpoint on test."""
-    from faultcli.config import dump_toml
     from faultcli.services import train
     from faultcli.services.common import resolve_config, start_run
 
@@ -60,15 +53,15 @@ def finetune(
         from faultcli.services.resume import resume_run
 
         summary, path = resume_run(resume, overrides or [], con.ConsoleReporter())
-        print_summary("finetune (resumed)", summary, path)
+        con.print_summary("finetune (resumed)", summary, SUMMARY_KEYS, path)
         return
     cfg = resolve_config(recipe, overrides)
     if print_config:
-        con.console.print(dump_toml(cfg), highlight=False, markup=False)
+        con.print_config(cfg)
         return
     with start_run("finetune", cfg, name, out) as run:
         summary = train.finetune(cfg, run, con.ConsoleReporter())
-    print_summary("finetune", summary, run.path)
+    con.print_summary("finetune", summary, SUMMARY_KEYS, run.path)
 
 
 @app.command("eval", rich_help_panel="Evaluate")
@@ -84,7 +77,6 @@ def evaluate(
     print_config: PrintConfig = False,
 ) -> None:
     """Evaluate a checkpoint on a split of its data, or on another labelled folder (--set data.root=...)."""
-    from faultcli.config import dump_toml
     from faultcli.errors import UserError
     from faultcli.services.common import start_run
     from faultcli.services.evaluate import checkpoint_config, run_eval
@@ -93,8 +85,8 @@ def evaluate(
         raise UserError(f"--split {split!r} is not a split; choose test, val, train or all")
     state, cfg = checkpoint_config(checkpoint, recipe, overrides)
     if print_config:
-        con.console.print(dump_toml(cfg), highlight=False, markup=False)
+        con.print_config(cfg)
         return
     with start_run("eval", cfg, name or cfg.name or "eval", out) as run:
         summary = run_eval(state, cfg, split, run, con.ConsoleReporter())
-    print_summary(f"eval ({split})", summary, run.path)
+    con.print_summary(f"eval ({split})", summary, SUMMARY_KEYS, run.path)

@@ -16,7 +16,7 @@ from faultcli.engine.engine import to_device
 from faultcli.errors import CheckpointError, DataError
 from faultcli.metrics import calibration_bins, classification_summary, softmax
 from faultcli.progress import LogReporter, Reporter
-from faultcli.runs import Run, atomic_write_text
+from faultcli.runs import Run, atomic_write_json, atomic_write_text
 from faultcli.services.common import pick_device, resolve_config, set_threads
 from faultcli.services.kits import TaskKit, build_kit, build_model
 
@@ -136,8 +136,6 @@ def write_report(
         "files": files,
     }
     _write_markdown(out / "report.md", title, flat, summary, files, votes)
-    from faultcli.runs import atomic_write_json
-
     atomic_write_json(out / "metrics.json", detail)
     return detail
 

@@ -16,7 +16,7 @@ from faultcli.engine.schedules import Schedule
 from faultcli.errors import ConfigError, DataError
 from faultcli.losses import FocalLoss, class_balanced_alpha
 from faultcli.progress import LogReporter, Reporter
-from faultcli.runs import Run
+from faultcli.runs import Run, append_jsonl
 from faultcli.services.common import make_engine, pick_device, set_threads
 from faultcli.services.evaluate import evaluate_split
 from faultcli.services.kits import TaskKit, build_kit, build_model
@@ -174,8 +174,6 @@ def train_one(
 
 
 def _log_metrics(run: Run, out: Path, fold: int | None, record: dict[str, Any]) -> None:
-    from faultcli.runs import append_jsonl
-
     if fold is None:
         run.log_metrics(record)
     else:
