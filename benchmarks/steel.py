@@ -1,7 +1,7 @@
 """Steel surface defect classification: NEU (stratified 80/20) and X-SDD (5-fold) with the ablations.
 
     python benchmarks/steel.py                 # everything: NEU, then 3 X-SDD variants × 5 folds (hours on 2 cores)
-    python benchmarks/steel.py --only neu      # or --only xsdd
+    python benchmarks/steel.py --only neu      # or --only xsdd [--variants gate,plain]
     python benchmarks/steel.py --quick         # smoke test: image subsets at 32×32, one short epoch per run
 
 Rows (every model from random initialisation: pretrained weights are not reachable on this machine):
@@ -32,6 +32,7 @@ XSDD = [
     ("xsdd", "recipes/steel-xsdd.toml", "plain backbone, cross-entropy", ["model.edge_branch=false", "train.loss=ce"]),
     ("xsdd", "recipes/steel-xsdd.toml", "edge branch, concat (no gate), focal", ["model.edge_fusion=concat"]),
 ]
+VARIANTS = {"gate": 0, "plain": 1, "concat": 2}  # --variants picks X-SDD rows by these names
 # --quick: a few images per class, tiny inputs, one capped epoch; checks the plumbing, not the figures
 QUICK = {
     "neu": ['data.include=["*_1??.jpg"]', "data.image_size=[32, 32]"],
@@ -95,12 +96,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", choices=("neu", "xsdd"), help="run one data set only")
     parser.add_argument("--quick", action="store_true", help="tiny smoke run of every row")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="X-SDD rows to run: gate,plain,concat")
+    parser.add_argument("--set", dest="extra", action="append", default=[], help="extra recipe override, every row")
     args = parser.parse_args()
-    plan = ([NEU] if args.only in (None, "neu") else []) + (XSDD if args.only in (None, "xsdd") else [])
+    unknown = set(args.variants.split(",")) - set(VARIANTS)
+    if unknown:
+        parser.error(f"unknown --variants {sorted(unknown)}; choose from {','.join(VARIANTS)}")
+    xsdd = [XSDD[VARIANTS[v]] for v in args.variants.split(",")]
+    plan = ([NEU] if args.only in (None, "neu") else []) + (xsdd if args.only in (None, "xsdd") else [])
     rows = []
     with tempfile.TemporaryDirectory(prefix="steel-bench-") as tmp:
         for i, (dataset, recipe, variant, overrides) in enumerate(plan):
-            extra = QUICK[dataset] + QUICK["all"] if args.quick else []
+            extra = (QUICK[dataset] + QUICK["all"] if args.quick else []) + args.extra
             label = {"neu": "NEU (6 classes, 80/20)", "xsdd": "X-SDD (7 classes, 5-fold)"}[dataset]
             print(f"[{i + 1}/{len(plan)}] {label}: {variant}", flush=True)
             summary = run_one(dataset, recipe, overrides + extra, Path(tmp) / f"run-{i}")

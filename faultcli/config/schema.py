@@ -104,6 +104,9 @@ class ModelConfig:
     nominal_rpm: float = opt(
         1797.0, "shaft speed assumed when a window's RPM is unknown (order normalisation)", min=1.0
     )
+    window_norm: bool = opt(
+        False, "standardise each window by its own mean and std at the model's input (load-invariant amplitude)"
+    )
     dropout: float = opt(0.3, "dropout before the classifier", min=0.0, max=0.9)
     feature_dim: int = opt(128, "width of the fused feature", min=8)
     arcface_margin: float = opt(0.3, "ArcFace additive angular margin m (radians)", min=0.0, max=1.5)
@@ -145,6 +148,9 @@ class TrainConfig:
     amp: bool = opt(True, "mixed precision where the device supports it (CUDA)")
     early_stop_metric: str = opt("val_macro_f1", "validation metric for model selection and early stopping")
     early_stop_mode: str = opt("max", "whether the metric should rise or fall", choices=("max", "min"))
+    tie_break_metric: str = opt(
+        "val_loss", "on an exact tie of early_stop_metric (e.g. val F1 at 1.0), the lower of this wins; '' = off"
+    )
     patience: int = opt(8, "epochs without improvement before stopping; 0 = never", min=0)
     balanced_sampler: bool = opt(False, "draw batches class-balanced")
     freeze_backbone_epochs: int = opt(0, "image models: epochs with the backbone frozen (fixed switch)", min=0)
@@ -182,7 +188,7 @@ class AugmentStage:
 class EvalConfig:
     tsne_max_points: int = opt(2000, "points in the t-SNE plot", min=10)
     calibration_bins: int = opt(15, "bins of the reliability diagram and ECE", min=2)
-    tta_flip: bool = opt(False, "segmentation: horizontal-flip test-time augmentation")
+    tta_flip: bool = opt(False, "images: average each prediction with its horizontally flipped image's")
     tile_overlap: float = opt(
         0.25, "segmentation: overlap of tiles for images larger than training size", min=0.0, max=0.9
     )

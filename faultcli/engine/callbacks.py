@@ -18,6 +18,36 @@ def _better(mode: str, value: float, best: float | None, min_delta: float = 0.0)
     return value > best + min_delta if mode == "max" else value < best - min_delta
 
 
+class Monitor:
+    """The validation figure that selects checkpoints and stops training, with a tie-break.
+
+    A saturated figure (val macro-F1 at 1.0 on an easy source split) would freeze selection at the first
+    epoch that reached it, a model still at a high learning rate; on an exact tie, the lower ``tie_metric``
+    (val loss, the more confident model) wins instead.
+    """
+
+    def __init__(self, metric: str, mode: str, tie_metric: str = "", min_delta: float = 0.0) -> None:
+        self.metric, self.mode, self.tie_metric, self.min_delta = metric, mode, tie_metric, min_delta
+        self.best: float | None = None
+        self.best_tie: float | None = None
+
+    def update(self, metrics: dict[str, float]) -> bool:
+        """Whether ``metrics`` beat the best so far (then remembered as the best)."""
+        value, tie = metrics.get(self.metric), metrics.get(self.tie_metric) if self.tie_metric else None
+        improved = _better(self.mode, value, self.best, self.min_delta) or (
+            value is not None and value == self.best and _better("min", tie, self.best_tie)
+        )
+        if improved:
+            self.best, self.best_tie = value, tie
+        return improved
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_tie": self.best_tie}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.best, self.best_tie = state.get("best"), state.get("best_tie")
+
+
 class MetricsLog(Callback):
     """Appends each epoch's figures to ``metrics.jsonl`` and reports one line per epoch."""
 
@@ -38,28 +68,31 @@ class Checkpoint(Callback):
 
     name = "checkpoint"
 
-    def __init__(self, folder: Path, metric: str, mode: str, extra: dict[str, Any]) -> None:
-        self.folder, self.metric, self.mode, self.extra = Path(folder), metric, mode, extra
-        self.best: float | None = None
+    def __init__(self, folder: Path, monitor: Monitor, extra: dict[str, Any]) -> None:
+        self.folder, self.monitor, self.extra = Path(folder), monitor, extra
         self.best_epoch = -1
 
+    @property
+    def best(self) -> float | None:
+        return self.monitor.best
+
     def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
-        value = metrics.get(self.metric)
-        if value is None and self.best_epoch < 0 and epoch == 0:
-            raise ValueError(f"metric {self.metric!r} not among {sorted(metrics)}")
-        improved = _better(self.mode, value, self.best)
+        if self.monitor.metric not in metrics and self.best_epoch < 0 and epoch == 0:
+            raise ValueError(f"metric {self.monitor.metric!r} not among {sorted(metrics)}")
+        improved = self.monitor.update(metrics)
         if improved:
-            self.best, self.best_epoch = value, epoch
+            self.best_epoch = epoch
         state = {**engine.state_dict(), **self.extra}
         save_checkpoint(self.folder / "last.pt", state)
         if improved:
             save_checkpoint(self.folder / "best.pt", state)
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "best_epoch": self.best_epoch}
+        return {**self.monitor.state_dict(), "best_epoch": self.best_epoch}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.best_epoch = state.get("best"), state.get("best_epoch", -1)
+        self.monitor.load_state_dict(state)
+        self.best_epoch = state.get("best_epoch", -1)
 
 
 class EarlyStopping(Callback):
@@ -67,24 +100,21 @@ class EarlyStopping(Callback):
 
     name = "early_stopping"
 
-    def __init__(self, metric: str, mode: str, patience: int, min_delta: float = 0.0) -> None:
-        self.metric, self.mode, self.patience, self.min_delta = metric, mode, patience, min_delta
-        self.best: float | None = None
+    def __init__(self, monitor: Monitor, patience: int) -> None:
+        self.monitor, self.patience = monitor, patience
         self.bad_epochs = 0
 
     def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
-        if _better(self.mode, metrics.get(self.metric), self.best, self.min_delta):
-            self.best, self.bad_epochs = metrics[self.metric], 0
-        else:
-            self.bad_epochs += 1
+        self.bad_epochs = 0 if self.monitor.update(metrics) else self.bad_epochs + 1
         if self.patience and self.bad_epochs >= self.patience:
             engine.should_stop = True
 
     def state_dict(self) -> dict[str, Any]:
-        return {"best": self.best, "bad_epochs": self.bad_epochs}
+        return {**self.monitor.state_dict(), "bad_epochs": self.bad_epochs}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best, self.bad_epochs = state.get("best"), state.get("bad_epochs", 0)
+        self.monitor.load_state_dict(state)
+        self.bad_epochs = state.get("bad_epochs", 0)
 
 
 class TensorBoard(Callback):

@@ -12,6 +12,7 @@ from torch import nn
 
 from faultcli.errors import ConfigError, DataError
 from faultcli.models.heads import ArcFaceHead, SoftmaxHead
+from faultcli.models.layers import WindowStandardize
 from faultcli.registry import create, register
 
 DEFAULT_BRANCHES = ("time", "fft", "tf")
@@ -36,6 +37,7 @@ class MultiModalNet(nn.Module):
         tf_transform: str = "stft",
         order_normalize: bool = False,
         nominal_rpm: float = 1797.0,
+        window_norm: bool = False,
         dropout: float = 0.3,
         feature_dim: int = 128,
         arcface_margin: float = 0.3,
@@ -56,6 +58,7 @@ class MultiModalNet(nn.Module):
                 "e.g. branches = ['time', 'fft', 'tf']"
             )
         self.window = window
+        self.input_norm = WindowStandardize() if window_norm else nn.Identity()
         common = {"window": window, "sample_rate": sample_rate, "out_dim": branch_dim}
         speed = {"order_normalize": order_normalize, "nominal_rpm": nominal_rpm}
         own = {  # each branch's own arguments; a branch registered elsewhere gets the common ones only
@@ -94,6 +97,7 @@ class MultiModalNet(nn.Module):
                 f"model expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
                 f"prepare the data with data.window = {self.window} or rebuild the model"
             )
+        x = self.input_norm(x)
         feats = [branch(x, rpm) for branch in self.branches.values()]
         fused, weights = self.fusion(feats)
         self.modality_weights = None if weights is None else weights.detach()

@@ -15,6 +15,7 @@ from torch import nn
 
 from faultcli.errors import ConfigError, DataError
 from faultcli.models.heads import ArcFaceHead
+from faultcli.models.layers import WindowStandardize
 from faultcli.registry import register
 
 
@@ -37,12 +38,14 @@ class WDCNN(nn.Module):
         dropout: float = 0.0,
         arcface_margin: float = 0.3,
         arcface_scale: float = 30.0,
+        window_norm: bool = False,
     ) -> None:
         super().__init__()
         steps = wdcnn_steps(window)
         if steps < 1:
             raise ConfigError(f"wdcnn needs data.window >= 1024 (its five pooling stages), got {window}")
         self.window = window
+        self.input_norm = WindowStandardize() if window_norm else nn.Identity()
         self.features = nn.Sequential(
             _block(1, 16, 64, stride=16, padding=24),
             _block(16, 32, 3),
@@ -66,7 +69,7 @@ class WDCNN(nn.Module):
                 f"wdcnn expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
                 f"prepare the data with data.window = {self.window} or rebuild the model"
             )
-        return self.features(x)
+        return self.features(self.input_norm(x))
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head(feats)
@@ -93,6 +96,7 @@ def wdcnn(
     dropout: float = 0.0,
     arcface_margin: float = 0.3,
     arcface_scale: float = 30.0,
+    window_norm: bool = False,
 ) -> WDCNN:
     """Builder of :class:`WDCNN` (sample_rate is accepted for the shared vibration-model surface)."""
-    return WDCNN(num_classes, window, dropout, arcface_margin, arcface_scale)
+    return WDCNN(num_classes, window, dropout, arcface_margin, arcface_scale, window_norm)

@@ -49,14 +49,19 @@ def make_engine(
 ):
     """The engine with the callbacks every training command uses: metrics log, best/last checkpoints
     in ``out/checkpoints``, early stopping and optional TensorBoard. Returns (engine, checkpoint)."""
-    from faultcli.engine.callbacks import Checkpoint, EarlyStopping, MetricsLog, TensorBoard
+    from faultcli.engine.callbacks import Checkpoint, EarlyStopping, MetricsLog, Monitor, TensorBoard
     from faultcli.engine.engine import Engine
 
     t = cfg.train
-    checkpoints = Checkpoint(out / "checkpoints", t.early_stop_metric, t.early_stop_mode, extra)
+
+    def monitor() -> Monitor:  # one each: checkpointing and early stopping keep their own best
+        tie = t.tie_break_metric if t.tie_break_metric != t.early_stop_metric else ""
+        return Monitor(t.early_stop_metric, t.early_stop_mode, tie)
+
+    checkpoints = Checkpoint(out / "checkpoints", monitor(), extra)
     callbacks = [MetricsLog(log_metrics, reporter.info), checkpoints]
     if t.patience:
-        callbacks.append(EarlyStopping(t.early_stop_metric, t.early_stop_mode, t.patience))
+        callbacks.append(EarlyStopping(monitor(), t.patience))
     if t.tensorboard:
         callbacks.append(TensorBoard(out / "tensorboard"))
     engine = Engine(

@@ -23,15 +23,30 @@ from faultcli.services.kits import TaskKit, build_kit, build_model
 
 @torch.no_grad()
 def predict_rows(
-    model: torch.nn.Module, kit: TaskKit, rows: np.ndarray, batch_size: int, device: torch.device, reporter: Reporter
+    model: torch.nn.Module,
+    kit: TaskKit,
+    rows: np.ndarray,
+    batch_size: int,
+    device: torch.device,
+    reporter: Reporter,
+    tta_flip: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Logits, fused features, modality weights and labels of ``rows``, in order."""
+    """Logits, fused features, modality weights and labels of ``rows``, in order.
+
+    ``tta_flip`` (images only: a surface defect has no left or right) averages the features of each image
+    with those of its mirror image, edge map mirrored alike.
+    """
     model.eval()
+    tta_flip = tta_flip and kit.kind == "images"
     logits, feats, weights, labels = [], [], [], []
     with reporter.task("evaluating", -(-len(rows) // batch_size)) as progress:
         for start in range(0, len(rows), batch_size):
             batch = to_device(kit.fetch(rows[start : start + batch_size]), device)
-            f = model.forward_features(batch["x"], **batch.get("extra", {}))
+            extra = batch.get("extra", {})
+            f = model.forward_features(batch["x"], **extra)
+            if tta_flip:
+                mirrored = {k: v.flip(-1) for k, v in extra.items()}
+                f = (f + model.forward_features(batch["x"].flip(-1), **mirrored)) / 2
             logits.append(model.forward_head(f).float().cpu())
             feats.append(f.float().cpu())
             w = getattr(model, "modality_weights", None)
@@ -180,7 +195,7 @@ def evaluate_split(
     """Evaluate ``rows`` and write the report into ``out/<split>/``."""
     if len(rows) == 0:
         raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
-    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter)
+    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
     return write_report(out / split, kit, rows, pred, cfg, f"Evaluation on the {split} split")
 
 
@@ -241,7 +256,7 @@ def run_eval(state: dict[str, Any], cfg: Config, split: str, run: Run, reporter:
     rows = kit.rows(split, None if fold is None or fold < 0 else fold)
     if len(rows) == 0:
         raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
-    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter)
+    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
     detail = write_report(run.path, kit, rows, pred, cfg, f"Evaluation of {cfg.name or 'checkpoint'} on {split}")
     summary = {k: v for k, v in detail.items() if k != "files"}
     summary.update({"split": split, "data_root": cfg.data.root})

@@ -67,6 +67,7 @@ def vibration_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | N
         "tf_transform": m.tf_transform,
         "order_normalize": m.order_normalize,
         "nominal_rpm": m.nominal_rpm,
+        "window_norm": m.window_norm,
         "dropout": m.dropout,
         "feature_dim": m.feature_dim,
         "arcface_margin": m.arcface_margin,

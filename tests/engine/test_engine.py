@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from faultcli.data.loader import BatchLoader
-from faultcli.engine.callbacks import Checkpoint, EarlyStopping
+from faultcli.engine.callbacks import Checkpoint, EarlyStopping, Monitor
 from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
 from faultcli.engine.engine import Engine
 from faultcli.engine.schedules import Schedule, piecewise, warmup_cosine
@@ -62,13 +62,17 @@ def test_engine_learns_a_separable_task(tmp_path):
 
 
 def test_resume_reproduces_uninterrupted_run(tmp_path):
-    full, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path / "a", "val_loss", "min", {"config": {}})])
+    full, train, val = make_engine(
+        tmp_path, callbacks=[Checkpoint(tmp_path / "a", Monitor("val_loss", "min"), {"config": {}})]
+    )
     reference = full.fit(train, val, epochs=6)
 
-    first, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})])
+    first, train, val = make_engine(
+        tmp_path, callbacks=[Checkpoint(tmp_path / "b", Monitor("val_loss", "min"), {"config": {}})]
+    )
     first.fit(train, val, epochs=3)  # "interrupted" after 3 epochs
     second, train, val = make_engine(
-        tmp_path, epochs_seed=99, callbacks=[Checkpoint(tmp_path / "b", "val_loss", "min", {"config": {}})]
+        tmp_path, epochs_seed=99, callbacks=[Checkpoint(tmp_path / "b", Monitor("val_loss", "min"), {"config": {}})]
     )
     second.load_state_dict(load_checkpoint(tmp_path / "b" / "last.pt"))
     resumed = second.fit(train, val, epochs=6)
@@ -79,7 +83,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
 
 def test_checkpoint_round_trip_loads_with_weights_only(tmp_path):
     engine, train, val = make_engine(
-        tmp_path, callbacks=[Checkpoint(tmp_path, "val_acc", "max", {"config": {"a": 1}, "classes": ["x"]})]
+        tmp_path, callbacks=[Checkpoint(tmp_path, Monitor("val_acc", "max"), {"config": {"a": 1}, "classes": ["x"]})]
     )
     engine.fit(train, val, epochs=2)
     state = torch.load(tmp_path / "best.pt", weights_only=True)
@@ -95,7 +99,9 @@ def test_checkpoint_round_trip_loads_with_weights_only(tmp_path):
 
 
 def test_nan_loss_stops_with_training_error_and_keeps_last_checkpoint(tmp_path):
-    engine, train, val = make_engine(tmp_path, callbacks=[Checkpoint(tmp_path, "val_loss", "min", {"config": {}})])
+    engine, train, val = make_engine(
+        tmp_path, callbacks=[Checkpoint(tmp_path, Monitor("val_loss", "min"), {"config": {}})]
+    )
     engine.fit(train, val, epochs=1)
     before = load_checkpoint(tmp_path / "last.pt")["epoch"]
     with torch.no_grad():
@@ -106,7 +112,7 @@ def test_nan_loss_stops_with_training_error_and_keeps_last_checkpoint(tmp_path):
 
 
 def test_early_stopping_stops_after_patience():
-    stopper = EarlyStopping("val_acc", "max", patience=2)
+    stopper = EarlyStopping(Monitor("val_acc", "max"), patience=2)
 
     class E:
         should_stop = False
@@ -114,7 +120,24 @@ def test_early_stopping_stops_after_patience():
     engine = E()
     for epoch, acc in enumerate([0.5, 0.6, 0.6, 0.59]):
         stopper.on_epoch_end(engine, epoch, {"val_acc": acc})
-    assert engine.should_stop and stopper.best == 0.6
+    assert engine.should_stop and stopper.monitor.best == 0.6
+
+
+def test_monitor_breaks_ties_of_a_saturated_metric_by_val_loss():
+    monitor = Monitor("val_macro_f1", "max", tie_metric="val_loss")
+    history = [(0.9, 0.5), (1.0, 0.4), (1.0, 0.2), (1.0, 0.3), (0.99, 0.1)]
+    improved = [monitor.update({"val_macro_f1": f1, "val_loss": loss}) for f1, loss in history]
+    assert improved == [True, True, True, False, False]
+    assert (monitor.best, monitor.best_tie) == (1.0, 0.2)
+    # without a tie-break the first epoch at 1.0 is kept
+    plain = Monitor("val_macro_f1", "max")
+    assert [plain.update({"val_macro_f1": f1, "val_loss": loss}) for f1, loss in history] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_schedules():

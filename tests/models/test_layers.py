@@ -11,6 +11,7 @@ from faultcli.models.layers import (
     ResidualBlock1d,
     SE1d,
     TemporalSelfAttention,
+    WindowStandardize,
 )
 
 
@@ -80,3 +81,25 @@ def test_multiscale_block_maps_channels_and_keeps_length():
 @pytest.mark.parametrize(("stride", "length"), [(1, 64), (2, 32)])
 def test_residual_block_strides(stride, length):
     assert ResidualBlock1d(8, 16, stride=stride)(torch.randn(2, 8, 64)).shape == (2, 16, length)
+
+
+def test_window_standardize_removes_offset_and_scale():
+    x = torch.randn(3, 1, 256)
+    norm = WindowStandardize()
+    y = norm(x)
+    torch.testing.assert_close(y.mean(-1), torch.zeros(3, 1), atol=1e-5, rtol=0)
+    torch.testing.assert_close(y.std(-1, unbiased=False), torch.ones(3, 1), atol=1e-4, rtol=0)
+    # a window at five times the amplitude (a heavier load) reads the same
+    torch.testing.assert_close(norm(5 * x + 2), y, atol=1e-4, rtol=0)
+    assert torch.isfinite(norm(torch.zeros(1, 1, 64))).all()  # a silent window stays finite
+
+
+@pytest.mark.parametrize("name", ["wdcnn", "multimodal_small"])
+def test_models_with_window_norm_ignore_amplitude(name):
+    from faultcli.services.kits import build_model
+
+    torch.manual_seed(0)
+    net = build_model(name, {"num_classes": 4, "window": 1024, "sample_rate": 12000, "window_norm": True}).eval()
+    x = torch.randn(2, 1, 1024)
+    with torch.no_grad():
+        torch.testing.assert_close(net(3 * x), net(x), atol=1e-4, rtol=1e-4)

@@ -220,3 +220,34 @@ def test_offline_pretrained_fails_before_data_preparation(images, tmp_path, monk
     with pytest.raises(ConfigError, match="offline"):
         build_kit(cfg, NullReporter())
     assert not any(Path(os.environ["FAULTCLI_CACHE"]).rglob("manifest.json"))  # nothing was prepared
+
+
+def test_flip_tta_averages_an_image_and_its_mirror():
+    from types import SimpleNamespace
+
+    from faultcli.services.evaluate import predict_rows
+
+    x = torch.arange(2 * 1 * 2 * 4, dtype=torch.float32).reshape(2, 1, 2, 4)
+    edge = torch.rand(2, 1, 2, 4)
+
+    class LeftHalf(torch.nn.Module):  # sees only the left half of the image and edge map: flipping matters
+        def forward_features(self, x, edge):
+            return torch.stack([x[..., :2].mean((1, 2, 3)), edge[..., :2].mean((1, 2, 3))], 1)
+
+        def forward_head(self, f):
+            return f
+
+    def fetch(rows):
+        return {"x": x[rows], "y": torch.zeros(len(rows), dtype=torch.long), "extra": {"edge": edge[rows]}}
+
+    def kit(kind):
+        return SimpleNamespace(kind=kind, fetch=fetch)
+
+    rows, cpu = np.arange(2), torch.device("cpu")
+    plain = predict_rows(LeftHalf(), kit("images"), rows, 8, cpu, NullReporter())["features"]
+    tta = predict_rows(LeftHalf(), kit("images"), rows, 8, cpu, NullReporter(), tta_flip=True)["features"]
+    expected = torch.stack([x.mean((1, 2, 3)), edge.mean((1, 2, 3))], 1).numpy()  # left + mirrored right half
+    np.testing.assert_allclose(tta, expected, rtol=1e-6)
+    assert not np.allclose(plain, expected)
+    vibration = predict_rows(LeftHalf(), kit("vibration"), rows, 8, cpu, NullReporter(), tta_flip=True)["features"]
+    np.testing.assert_allclose(vibration, plain)  # time is not mirrored

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from faultcli.data.loader import BatchLoader
-from faultcli.engine.callbacks import Checkpoint
+from faultcli.engine.callbacks import Checkpoint, Monitor
 from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.engine.engine import Engine
 from faultcli.engine.schedules import Schedule
@@ -100,7 +100,7 @@ def make_engine(tmp_path, **hook_args):
     opt = torch.optim.AdamW(model.parameters(), lr=0.05)
     train, val = BatchLoader(np.arange(32), fetch, 8, shuffle=True), BatchLoader(np.arange(32, 48), fetch, 16)
     hooks = ImageClassificationHooks(FocalLoss(gamma=0.0), 3, metric="val_acc", mode="max", **hook_args)
-    callbacks = [Checkpoint(tmp_path / "ckpt", "val_acc", "max", {"config": {}})]
+    callbacks = [Checkpoint(tmp_path / "ckpt", Monitor("val_acc", "max"), {"config": {}})]
     engine = Engine(model, opt, Schedule(opt, "constant"), hooks, callbacks, device=torch.device("cpu"))
     return engine, train, val
 

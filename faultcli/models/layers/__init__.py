@@ -2,6 +2,7 @@
 
 from faultcli.models.layers.attention import CBAM1d, EMA2d, SE1d, TemporalSelfAttention
 from faultcli.models.layers.msfeb import MultiScaleBlock1d, conv_bn_relu
+from faultcli.models.layers.normalize import WindowStandardize
 from faultcli.models.layers.pooling import MixedPool1d
 from faultcli.models.layers.residual import ResidualBlock1d
 
@@ -13,5 +14,6 @@ __all__ = [
     "ResidualBlock1d",
     "SE1d",
     "TemporalSelfAttention",
+    "WindowStandardize",
     "conv_bn_relu",
 ]
