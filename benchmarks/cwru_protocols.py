@@ -2,6 +2,8 @@
 
     python benchmarks/cwru_protocols.py                       # everything (hours on 2 cores)
     python benchmarks/cwru_protocols.py --models wdcnn,multimodal_small --protocols cross-load
+    python benchmarks/cwru_protocols.py --models multimodal_small --protocols load-pairs \
+        --set model.window_norm=true --variant window-norm       # a row beside the plain one
 
 Protocols (model selection on the source's validation windows only, never on test):
   recording-time  10 classes, each recording cut in time into train / val / test
@@ -177,6 +179,11 @@ def main() -> None:
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--protocols", default="recording-time,cross-load,load-pairs,cross-size")
     parser.add_argument("--set", dest="extra", action="append", default=[], help="extra recipe override")
+    parser.add_argument(
+        "--variant",
+        default="",
+        help="name for what --set changes: its rows sit beside the plain ones (model+variant); no speed re-run",
+    )
     args = parser.parse_args()
     path = RESULTS / "cwru_protocols.json"
     results = json.loads(path.read_text()) if path.exists() else {}
@@ -184,7 +191,7 @@ def main() -> None:
     results.setdefault("speed", {})
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models.split(","):
-            speed_row = {**results["speed"].get(model, {}), **speed(model)}
+            speed_row = {**results["speed"].get(model, {}), **({} if args.variant else speed(model))}
             for protocol in args.protocols.split(","):
                 accs, f1s, seconds, wall, pairs = [], [], [], [], {}
                 for label, overrides in protocol_runs(protocol):
@@ -201,13 +208,13 @@ def main() -> None:
                     wall.append(r["wall_seconds"])
                     if protocol == "load-pairs":
                         pairs.update({f"{label[4:]}->{k[4:]}": v for k, v in per_load_accuracy(out).items()})
-                    if protocol == "recording-time":
+                    if protocol == "recording-time" and not args.variant:
                         speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
                         speed_row["peak_rss_mib"] = r["peak_rss_mib"]
                         speed_row["train_seconds_recording_time"] = r["train_seconds"]
                 entry = {
                     "protocol": protocol,
-                    "model": model,
+                    "model": model + (f"+{args.variant}" if args.variant else ""),
                     "macro_f1": float(np.mean(f1s)),
                     "train_seconds": float(np.sum(seconds)),
                     "wall_seconds": float(np.sum(wall)),
@@ -219,8 +226,9 @@ def main() -> None:
                     )
                 else:
                     entry["accuracy"] = float(np.mean(accs))
-                results["runs"][f"{protocol}/{model}"] = entry
-                results["speed"][model] = speed_row
+                results["runs"][f"{protocol}/{entry['model']}"] = entry
+                if not args.variant:
+                    results["speed"][model] = speed_row
                 results["machine"] = machine()
                 write_results("cwru_protocols", results, table(results))
 

@@ -3,6 +3,7 @@
     python benchmarks/segmentation.py                                  # the default pairs (hours on 2 cores)
     python benchmarks/segmentation.py --pairs PAN:efficientnet-b3,Unet:resnet34 --set train.epochs=20
     python benchmarks/segmentation.py --quick                          # minutes: checks the whole pipeline
+    python benchmarks/segmentation.py --from-runs runs/segment/<run>   # add a finished run (speed re-measured)
 
 Each pair is trained as a user would: ``faultcli segment train --recipe recipes/segment-pan.toml
 --set model.arch=<arch> --set model.encoder=<encoder>`` on the same split (the recipe's data section and
@@ -23,6 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, ROOT, machine, run_measured, write_results  # noqa: E402
+
+sys.path.insert(0, str(ROOT))  # faultcli importable from a checkout, installed or not
 
 RECIPE = ROOT / "recipes" / "segment-pan.toml"
 PAIRS = (
@@ -60,26 +63,23 @@ def speed_ms(checkpoint: Path, batch: int, repeat: int, threads: int) -> float:
 
 
 def train_pair(arch: str, encoder: str, overrides: list[str], out: Path) -> dict:
-    args = [
-        sys.executable,
-        "-m",
-        "faultcli",
-        "segment",
-        "train",
-        "--recipe",
-        str(RECIPE),
-        "--out",
-        str(out),
-        "--set",
-        f"model.arch={arch}",
-        "--set",
-        f"model.encoder={encoder}",
-    ]
-    for item in overrides:
+    """Train one pair in a child process (``out`` becomes its run folder); return the run's measured entry."""
+    args = [sys.executable, "-m", "faultcli", "segment", "train", "--recipe", str(RECIPE), "--out", str(out)]
+    for item in [f"model.arch={arch}", f"model.encoder={encoder}", *overrides]:
         args += ["--set", item]
     measured = run_measured(args)
-    summary = json.loads((out / "summary.json").read_text())
-    return {**summary, "wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
+    return {"wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"], "overrides": overrides}
+
+
+def entry_from_run(run: Path, repeat: int, threads: int) -> dict:
+    """A table entry from a finished ``segment train`` run folder: its summary, and the speed of its best.pt."""
+    summary = json.loads((run / "summary.json").read_text())
+    keys = ("arch", "encoder", "test_dice", "test_iou", "test_dice_pos", "params", "epochs_run", "train_seconds")
+    entry = {k: summary[k] for k in keys}
+    entry.update({k: summary.get(k) for k in ("epoch_seconds", "image_size", "thresholds")})
+    best = run / "checkpoints" / "best.pt"
+    entry.update(ms_batch1=speed_ms(best, 1, repeat, threads), ms_batch16=speed_ms(best, 16, repeat, threads))
+    return entry
 
 
 def table(results: dict) -> str:
@@ -112,6 +112,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny encoders, 2 batches: a pipeline check")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for the speed measurement")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folders under this folder")
+    parser.add_argument(
+        "--from-runs", nargs="+", type=Path, default=[], help="add finished segment run folders (no training)"
+    )
     args = parser.parse_args()
     pairs = args.pairs.split(",") if args.pairs else list(QUICK_PAIRS if args.quick else PAIRS)
     overrides = [*(QUICK_SET if args.quick else ()), *args.extra]
@@ -119,46 +122,28 @@ def main() -> None:
     path = RESULTS / f"{name}.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results.setdefault("runs", {})
+    repeat = 2 if args.quick else 5
+
+    def record(entry: dict) -> None:
+        print(
+            f"{entry['arch']} + {entry['encoder']}: Dice {entry['test_dice']:.4f} IoU {entry['test_iou']:.4f} "
+            f"{entry['ms_batch1']:.1f} / {entry['ms_batch16']:.1f} ms per image "
+            f"({entry['train_seconds']:.0f} s training)",
+            flush=True,
+        )
+        results["runs"][f"{entry['arch']}/{entry['encoder']}"] = entry
+        results["machine"] = machine()
+        write_results(name, results, table(results))
+
+    for run in args.from_runs:  # already trained (e.g. kept with --keep): summary + speed only
+        record(entry_from_run(run, repeat, args.threads))
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
-        for pair in pairs:
+        for pair in [] if args.from_runs else pairs:
             arch, encoder = pair.split(":", 1)
             out = base / f"{arch}-{encoder}-{time.strftime('%Y%m%d-%H%M%S')}"
-            r = train_pair(arch, encoder, overrides, out)
-            best = out / "checkpoints" / "best.pt"
-            repeat = 2 if args.quick else 5
-            entry = {
-                k: r[k]
-                for k in (
-                    "arch",
-                    "encoder",
-                    "test_dice",
-                    "test_iou",
-                    "test_dice_pos",
-                    "params",
-                    "epochs_run",
-                    "train_seconds",
-                    "epoch_seconds",
-                    "wall_seconds",
-                    "peak_rss_mib",
-                    "image_size",
-                    "thresholds",
-                )
-            }
-            entry.update(
-                ms_batch1=speed_ms(best, 1, repeat, args.threads),
-                ms_batch16=speed_ms(best, 16, repeat, args.threads),
-                overrides=overrides,
-            )
-            print(
-                f"{arch} + {encoder}: Dice {entry['test_dice']:.4f} IoU {entry['test_iou']:.4f} "
-                f"{entry['ms_batch1']:.1f} / {entry['ms_batch16']:.1f} ms per image "
-                f"({entry['train_seconds']:.0f} s training)",
-                flush=True,
-            )
-            results["runs"][f"{arch}/{encoder}"] = entry
-            results["machine"] = machine()
-            write_results(name, results, table(results))
+            measured = train_pair(arch, encoder, overrides, out)
+            record({**entry_from_run(out, repeat, args.threads), **measured})
 
 
 if __name__ == "__main__":
