@@ -20,6 +20,7 @@ import json
 import sys
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -77,6 +78,7 @@ def entry_from_run(run: Path, repeat: int, threads: int) -> dict:
     keys = ("arch", "encoder", "test_dice", "test_iou", "test_dice_pos", "params", "epochs_run", "train_seconds")
     entry = {k: summary[k] for k in keys}
     entry.update({k: summary.get(k) for k in ("epoch_seconds", "image_size", "thresholds")})
+    entry["train_threads"] = tomllib.loads((run / "config.toml").read_text())["train"]["threads"]  # 0 = all
     best = run / "checkpoints" / "best.pt"
     entry.update(ms_batch1=speed_ms(best, 1, repeat, threads), ms_batch16=speed_ms(best, 16, repeat, threads))
     return entry
@@ -85,7 +87,7 @@ def entry_from_run(run: Path, repeat: int, threads: int) -> dict:
 def table(results: dict) -> str:
     lines = [
         "| architecture | encoder | test Dice | test IoU | Dice (defect images) | params (M) | "
-        "ms/img b1 | ms/img b16 | epochs | train min |",
+        "ms/img b1 | ms/img b16 | epochs | train min (threads) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key in sorted(results.get("runs", {})):
@@ -93,10 +95,15 @@ def table(results: dict) -> str:
         lines.append(
             f"| {r['arch']} | {r['encoder']} | {r['test_dice']:.4f} | {r['test_iou']:.4f} | "
             f"{r['test_dice_pos']:.4f} | {r['params'] / 1e6:.2f} | {r['ms_batch1']:.1f} | "
-            f"{r['ms_batch16']:.1f} | {r['epochs_run']} | {r['train_seconds'] / 60:.1f} |"
+            f"{r['ms_batch16']:.1f} | {r['epochs_run']} | "
+            f"{r['train_seconds'] / 60:.1f} ({r.get('train_threads') or 'all'}) |"
         )
     m = results.get("machine", {})
+    overrides = sorted({o for r in results.get("runs", {}).values() for o in r.get("overrides", [])})
     lines += [
+        "",
+        "Recipe overrides: " + (", ".join(f"`{o}`" for o in overrides) or "none") + "; speed: one CPU thread "
+        "unless the command line says otherwise.",
         "",
         f"SD-saliency-900, test split of recipes/segment-pan.toml; Dice / IoU averaged over images × "
         f"classes after per-class threshold / min-area tuning on val. Machine: {m.get('cpus')} CPUs, "
