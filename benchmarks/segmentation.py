@@ -138,7 +138,8 @@ def main() -> None:
             f"({entry['train_seconds']:.0f} s training)",
             flush=True,
         )
-        results["runs"][f"{entry['arch']}/{entry['encoder']}"] = entry
+        key = f"{entry['arch']}/{entry['encoder']}"
+        results["runs"][key] = {**results["runs"].get(key, {}), **entry}  # --from-runs keeps wall time etc.
         results["machine"] = machine()
         write_results(name, results, table(results))
 
