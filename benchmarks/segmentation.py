@@ -8,7 +8,7 @@
 Each pair is trained as a user would: ``faultcli segment train --recipe recipes/segment-pan.toml
 --set model.arch=<arch> --set model.encoder=<encoder>`` on the same split (the recipe's data section and
 seed). Speed: milliseconds per 200 × 200 image through the trained model at batch 1 and batch 16
-(best of a few timed passes, one CPU thread unless --threads). Results merge into
+(best of a few timed passes, --threads CPU threads, default 1). Results merge into
 benchmarks/results/segmentation.json (``--quick``: segmentation_quick.json, so a smoke run never mixes
 with real figures) and the Markdown table is rebuilt from every stored entry.
 """
@@ -81,6 +81,7 @@ def entry_from_run(run: Path, repeat: int, threads: int) -> dict:
     entry["train_threads"] = tomllib.loads((run / "config.toml").read_text())["train"]["threads"]  # 0 = all
     best = run / "checkpoints" / "best.pt"
     entry.update(ms_batch1=speed_ms(best, 1, repeat, threads), ms_batch16=speed_ms(best, 16, repeat, threads))
+    entry["speed_threads"] = threads
     return entry
 
 
@@ -99,11 +100,13 @@ def table(results: dict) -> str:
             f"{r['train_seconds'] / 60:.1f} ({r.get('train_threads') or 'all'}) |"
         )
     m = results.get("machine", {})
-    overrides = sorted({o for r in results.get("runs", {}).values() for o in r.get("overrides", [])})
+    runs = results.get("runs", {}).values()
+    overrides = sorted({o for r in runs for o in r.get("overrides", [])})
+    threads = sorted({str(r.get("speed_threads", "?")) for r in runs})
     lines += [
         "",
-        "Recipe overrides: " + (", ".join(f"`{o}`" for o in overrides) or "none") + "; speed: one CPU thread "
-        "unless the command line says otherwise.",
+        "Recipe overrides: " + (", ".join(f"`{o}`" for o in overrides) or "none") + "; speed (ms per "
+        f"200 × 200 image, best of 5 passes) with {'/'.join(threads)} CPU thread(s).",
         "",
         f"SD-saliency-900, test split of recipes/segment-pan.toml; Dice / IoU averaged over images × "
         f"classes after per-class threshold / min-area tuning on val. Machine: {m.get('cpus')} CPUs, "
