@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, run_measured, write_results  # noqa: E402
+from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 
 MODELS = ("wdcnn", "multimodal_small", "multimodal_medium")
 LOADS = ("0", "1", "2", "3")
@@ -103,23 +103,7 @@ def per_load_accuracy(run_dir: Path) -> dict[str, float]:
 
 
 def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict:
-    cmd = [
-        sys.executable,
-        "-m",
-        "faultcli",
-        "finetune",
-        "--recipe",
-        recipe_for(model),
-        "--out",
-        str(out),
-        "--set",
-        f"model.name={model}",
-    ]
-    for item in overrides + extra:
-        cmd += ["--set", item]
-    measured = run_measured(cmd)
-    summary = json.loads((out / "summary.json").read_text())
-    return {**summary, "wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
+    return run_faultcli(["finetune"], recipe_for(model), out, [f"model.name={model}", *overrides, *extra])
 
 
 def speed(model: str, window: int = 1024, batch: int = 256) -> dict:

@@ -24,7 +24,7 @@ import tomllib
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, ROOT, machine, run_measured, write_results  # noqa: E402
+from _common import RESULTS, ROOT, machine, run_faultcli, write_results  # noqa: E402
 
 sys.path.insert(0, str(ROOT))  # faultcli importable from a checkout, installed or not
 
@@ -64,12 +64,9 @@ def speed_ms(checkpoint: Path, batch: int, repeat: int, threads: int) -> float:
 
 
 def train_pair(arch: str, encoder: str, overrides: list[str], out: Path) -> dict:
-    """Train one pair in a child process (``out`` becomes its run folder); return the run's measured entry."""
-    args = [sys.executable, "-m", "faultcli", "segment", "train", "--recipe", str(RECIPE), "--out", str(out)]
-    for item in [f"model.arch={arch}", f"model.encoder={encoder}", *overrides]:
-        args += ["--set", item]
-    measured = run_measured(args)
-    return {"wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"], "overrides": overrides}
+    """Train one pair in a child process (``out`` becomes its run folder); its wall time and peak memory."""
+    r = run_faultcli(["segment", "train"], RECIPE, out, [f"model.arch={arch}", f"model.encoder={encoder}", *overrides])
+    return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": r["peak_rss_mib"], "overrides": overrides}
 
 
 def entry_from_run(run: Path, repeat: int, threads: int) -> dict:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, run_measured, write_results  # noqa: E402
+from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 
 NEU = ("neu", "recipes/steel-neu.toml", "edge branch + gate, focal", [])
 XSDD = [
@@ -42,18 +42,12 @@ QUICK = {
 
 
 def run_one(dataset: str, recipe: str, overrides: list[str], out: Path) -> dict:
-    cmd = [sys.executable, "-m", "faultcli", "finetune", "--recipe", recipe, "--out", str(out)]
-    for item in overrides:
-        cmd += ["--set", item]
-    measured = run_measured(cmd)
-    summary = json.loads((out / "summary.json").read_text())
+    summary = run_faultcli(["finetune"], recipe, out, overrides)
     epoch_seconds = []
     for path in sorted(out.glob("**/metrics.jsonl")):
         epoch_seconds += [json.loads(line)["epoch_seconds"] for line in path.read_text().splitlines() if line]
     return {
         **summary,
-        "wall_seconds": measured["seconds"],
-        "peak_rss_mib": measured["peak_rss_mib"],
         "mean_epoch_seconds": float(np.mean(epoch_seconds)) if epoch_seconds else None,
         "command": " ".join(["faultcli finetune --recipe", recipe] + [f"--set {o}" for o in overrides]),
     }
