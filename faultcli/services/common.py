@@ -44,6 +44,29 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads or os.cpu_count() or 1)
 
 
+def make_optimizer(cfg: Config, model, steps_per_epoch: int, plateau_metric: str, plateau_mode: str):
+    """AdamW and the recipe's learning-rate schedule, as every training command sets them up.
+    Returns (optimizer, schedule); ``plateau_*`` is what ReduceLROnPlateau watches."""
+    import torch
+
+    from faultcli.engine.schedules import Schedule
+
+    t = cfg.train
+    optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    schedule = Schedule(
+        optimizer,
+        t.scheduler,
+        steps_per_epoch=steps_per_epoch,
+        epochs=t.epochs,
+        warmup_epochs=t.warmup_epochs,
+        plateau_metric=plateau_metric,
+        plateau_mode=plateau_mode,
+        plateau_factor=t.plateau_factor,
+        plateau_patience=t.plateau_patience,
+    )
+    return optimizer, schedule
+
+
 def make_engine(
     cfg: Config, model, optimizer, schedule, hooks, *, out: Path, log_metrics, extra: dict, reporter, device
 ):

@@ -18,13 +18,12 @@ from faultcli.config import Config
 from faultcli.data.images import ImageDataset, prepare_images
 from faultcli.data.loader import BatchLoader
 from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
-from faultcli.engine.schedules import Schedule
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run
 from faultcli.segment.inference import iter_predictions, to_tensor
 from faultcli.segment.postprocess import tune
-from faultcli.services.common import make_engine, pick_device, set_threads
+from faultcli.services.common import make_engine, make_optimizer, pick_device, set_threads
 from faultcli.tasks.segmentation import SegmentationHooks, stage_augment
 
 METRICS = {"val_loss": "min", "val_dice": "max", "val_iou": "max", "train_loss": "min", "train_dice": "max"}
@@ -217,21 +216,10 @@ def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
     )
     reporter.info(describe_weights(cfg.model.weights_path, cfg.model.pretrained))
     hooks = SegmentationHooks(t.dice_weight, augment=augmentation(cfg), seed=cfg.seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     train_loader = data.loader("train", t.batch_size, train=True)
     steps = min(len(train_loader), t.max_train_batches or len(train_loader))
     # the schedule: ReduceLROnPlateau on validation loss, whatever metric picks the best epoch
-    schedule = Schedule(
-        optimizer,
-        t.scheduler,
-        steps_per_epoch=steps,
-        epochs=t.epochs,
-        warmup_epochs=t.warmup_epochs,
-        plateau_metric="val_loss",
-        plateau_mode="min",
-        plateau_factor=t.plateau_factor,
-        plateau_patience=t.plateau_patience,
-    )
+    optimizer, schedule = make_optimizer(cfg, model, steps, "val_loss", "min")
     extra = {
         "config": dataclasses.asdict(cfg),
         "classes": data.classes,

@@ -12,12 +12,11 @@ import torch
 
 from faultcli.config import Config
 from faultcli.engine.checkpoints import load_checkpoint
-from faultcli.engine.schedules import Schedule
 from faultcli.errors import ConfigError, DataError
 from faultcli.losses import FocalLoss, class_balanced_alpha
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, append_jsonl
-from faultcli.services.common import make_engine, pick_device, set_threads
+from faultcli.services.common import make_engine, make_optimizer, pick_device, set_threads
 from faultcli.services.evaluate import evaluate_split
 from faultcli.services.kits import TaskKit, build_kit, build_model
 from faultcli.tasks.classification import ClassificationHooks
@@ -103,22 +102,11 @@ def train_one(
         augment=kit.augment,
         seed=cfg.seed,
     )
-    optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
     train_loader = kit.loader("train", t.batch_size, fold=fold, train=True, balanced=t.balanced_sampler)
     val_loader = kit.loader("val", cfg.eval.batch_size, fold=fold)
     steps = min(len(train_loader), t.max_train_batches or len(train_loader))
     metric = t.early_stop_metric
-    schedule = Schedule(
-        optimizer,
-        t.scheduler,
-        steps_per_epoch=steps,
-        epochs=t.epochs,
-        warmup_epochs=t.warmup_epochs,
-        plateau_metric=metric,
-        plateau_mode=t.early_stop_mode,
-        plateau_factor=t.plateau_factor,
-        plateau_patience=t.plateau_patience,
-    )
+    optimizer, schedule = make_optimizer(cfg, model, steps, metric, t.early_stop_mode)
     extra = {
         "config": dataclasses.asdict(cfg),
         "classes": kit.classes,
