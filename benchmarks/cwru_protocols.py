@@ -111,12 +111,15 @@ def speed(model: str, window: int = 1024, batch: int = 256) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from faultcli.models.layers import fuse_conv_bn
     from faultcli.services.kits import build_model
 
     torch.set_num_threads(2)
-    net = build_model(model, {"num_classes": 10, "window": window, "sample_rate": 12000}).eval()
+    net = build_model(model, {"num_classes": 10, "window": window, "sample_rate": 12000})
+    params = sum(p.numel() for p in net.parameters())
+    net = fuse_conv_bn(net)  # as `faultcli eval` runs it
     x = torch.randn(batch, 1, window)
-    with torch.no_grad():
+    with torch.inference_mode():
         net(x[:8])
         with FlopCounterMode(display=False) as counter:
             net(x[:1])
@@ -128,7 +131,7 @@ def speed(model: str, window: int = 1024, batch: int = 256) -> dict:
     return {
         "infer_windows_per_s": batch / best,
         "flops_per_window": counter.get_total_flops(),
-        "params": sum(p.numel() for p in net.parameters()),
+        "params": params,
     }
 
 

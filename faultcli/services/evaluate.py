@@ -15,13 +15,14 @@ from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.engine.engine import to_device
 from faultcli.errors import CheckpointError, DataError
 from faultcli.metrics import calibration_bins, classification_summary, softmax
+from faultcli.models.layers import fuse_conv_bn
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, atomic_write_json, atomic_write_text
 from faultcli.services.common import pick_device, resolve_config, set_threads
 from faultcli.services.kits import TaskKit, build_kit, build_model
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict_rows(
     model: torch.nn.Module,
     kit: TaskKit,
@@ -36,7 +37,7 @@ def predict_rows(
     ``tta_flip`` (images only: a surface defect has no left or right) averages the features of each image
     with those of its mirror image, edge map mirrored alike.
     """
-    model.eval()
+    model = fuse_conv_bn(model)  # an eval-mode copy with BatchNorms folded into their convolutions
     tta_flip = tta_flip and kit.kind == "images"
     logits, feats, weights, labels = [], [], [], []
     with reporter.task("evaluating", -(-len(rows) // batch_size)) as progress:

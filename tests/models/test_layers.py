@@ -12,6 +12,7 @@ from faultcli.models.layers import (
     SE1d,
     TemporalSelfAttention,
     WindowStandardize,
+    fuse_conv_bn,
 )
 
 
@@ -103,3 +104,25 @@ def test_models_with_window_norm_ignore_amplitude(name):
     x = torch.randn(2, 1, 1024)
     with torch.no_grad():
         torch.testing.assert_close(net(3 * x), net(x), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["wdcnn", "multimodal_small"])
+def test_fuse_conv_bn_folds_batchnorms_and_keeps_outputs(name):
+    from faultcli.services.kits import build_model
+
+    torch.manual_seed(0)
+    net = build_model(name, {"num_classes": 4, "window": 1024, "sample_rate": 12000})
+    with torch.no_grad():  # a few training passes give the BatchNorms running statistics far from (0, 1)
+        for _ in range(3):
+            net(5 * torch.randn(16, 1, 1024) + 1)
+    net.eval()
+    fused = fuse_conv_bn(net)
+
+    def batchnorms(m):
+        return sum(isinstance(b, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for b in m.modules())
+
+    assert batchnorms(fused) < batchnorms(net) / 2  # most are folded (head and input norms follow no conv)
+    assert net.training is False and batchnorms(net) > 0  # the original is untouched
+    x = torch.randn(4, 1, 1024)
+    with torch.no_grad():
+        torch.testing.assert_close(fused(x), net(x), atol=1e-4, rtol=1e-4)

@@ -1,6 +1,7 @@
 """Reusable blocks of the vibration models."""
 
 from faultcli.models.layers.attention import CBAM1d, EMA2d, SE1d, TemporalSelfAttention
+from faultcli.models.layers.fuse import fuse_conv_bn
 from faultcli.models.layers.msfeb import MultiScaleBlock1d, conv_bn_relu
 from faultcli.models.layers.normalize import WindowStandardize
 from faultcli.models.layers.pooling import MixedPool1d
@@ -16,4 +17,5 @@ __all__ = [
     "TemporalSelfAttention",
     "WindowStandardize",
     "conv_bn_relu",
+    "fuse_conv_bn",
 ]
