@@ -2,6 +2,7 @@
 
     python benchmarks/cwru_protocols.py                       # everything (hours on 2 cores)
     python benchmarks/cwru_protocols.py --models wdcnn,multimodal_small --protocols cross-load
+    python benchmarks/cwru_protocols.py --speed only                 # speed rows only, on an idle machine
     python benchmarks/cwru_protocols.py --models multimodal_small --protocols load-pairs \
         --set model.window_norm=true --variant window-norm       # a row beside the plain one
 
@@ -171,15 +172,18 @@ def main() -> None:
         default="",
         help="name for what --set changes: its rows sit beside the plain ones (model+variant); no speed re-run",
     )
+    parser.add_argument(
+        "--speed",
+        choices=("auto", "only", "skip"),
+        default="auto",
+        help="speed rows: auto = measured unless --variant; only = no training (use an idle machine); skip",
+    )
     args = parser.parse_args()
-    path = RESULTS / "cwru_protocols.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results.setdefault("runs", {})
-    results.setdefault("speed", {})
+    measure_speed = args.speed == "only" or (args.speed == "auto" and not args.variant)
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models.split(","):
-            speed_row = {**results["speed"].get(model, {}), **({} if args.variant else speed(model))}
-            for protocol in args.protocols.split(","):
+            speed_row = speed(model) if measure_speed else {}
+            for protocol in [] if args.speed == "only" else args.protocols.split(","):
                 accs, f1s, seconds, wall, pairs = [], [], [], [], {}
                 for label, overrides in protocol_runs(protocol):
                     out = Path(tmp) / f"{model}-{protocol}-{label}"
@@ -213,11 +217,19 @@ def main() -> None:
                     )
                 else:
                     entry["accuracy"] = float(np.mean(accs))
-                results["runs"][f"{protocol}/{entry['model']}"] = entry
-                if not args.variant:
-                    results["speed"][model] = speed_row
-                results["machine"] = machine()
-                write_results("cwru_protocols", results, table(results))
+                save({f"{protocol}/{entry['model']}": entry}, model, speed_row)
+            save({}, model, speed_row)
+
+
+def save(runs: dict, model: str, speed_row: dict) -> None:
+    """Merge into the stored results, re-read just before writing: benchmarks running side by side add up."""
+    path = RESULTS / "cwru_protocols.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    results.setdefault("runs", {}).update(runs)
+    if speed_row:
+        results.setdefault("speed", {}).setdefault(model, {}).update(speed_row)
+    results["machine"] = machine()
+    write_results("cwru_protocols", results, table(results))
 
 
 if __name__ == "__main__":
