@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Branch and fusion ablation, as a user would script it: every single branch, every pair, the full
-# model, and each fusion, trained on the same recipe and split; one table at the end.
+# model (hierarchical fusion) and each simpler fusion, trained on the same recipe and split; one table
+# at the end (table.md, and table.json with every run's summary).
 #
 #   bash scripts/ablate_branches.sh [recipe] [extra --set overrides...]
 #   bash scripts/ablate_branches.sh recipes/cwru-cross-load.toml --set train.epochs=10
@@ -22,8 +23,9 @@ for branches in '["time"]' '["fft"]' '["tf"]' '["time","fft"]' '["time","tf"]' '
   label="branches-$(echo "$branches" | tr -d '[]" ' | tr ',' '+')"
   run "$label" --set "model.branches=$branches"
 done
-for fusion in hierarchical weighted concat; do
+# the full model above is the hierarchical-fusion row (the recipe's default); the simpler fusions follow
+for fusion in weighted concat; do
   run "fusion-$fusion" --set "model.fusion=$fusion"
 done
-python scripts/collect_runs.py "$out" > "$out/table.md"
+python scripts/collect_runs.py "$out" --json "$out/table.json" > "$out/table.md"
 cat "$out/table.md"
