@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from faultcli.runs import atomic_write_json, atomic_write_text
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 
@@ -55,7 +57,6 @@ def machine() -> dict:
 
 
 def write_results(name: str, payload: dict, table: str) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
-    (RESULTS / f"{name}.md").write_text(table + "\n")
+    atomic_write_json(RESULTS / f"{name}.json", payload)  # a crash mid-write never leaves half a result file
+    atomic_write_text(RESULTS / f"{name}.md", table + "\n")
     print(table)

@@ -7,6 +7,8 @@ import argparse
 import json
 from pathlib import Path
 
+from faultcli.runs import atomic_write_json
+
 KEYS = ("test_accuracy", "test_macro_f1", "best_epoch", "train_seconds", "params")
 
 
@@ -22,7 +24,7 @@ def main() -> None:
         cells = [f"{v:.4f}" if isinstance(v, float) else str(v) for v in (data.get(k, "") for k in KEYS)]
         print(f"| {name} | " + " | ".join(cells) + " |")
     if args.json:
-        Path(args.json).write_text(json.dumps(summaries, indent=2, sort_keys=True) + "\n")
+        atomic_write_json(Path(args.json), summaries)
 
 
 if __name__ == "__main__":

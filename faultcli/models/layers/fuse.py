@@ -16,13 +16,12 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 _PAIRS = ((nn.Conv1d, nn.BatchNorm1d), (nn.Conv2d, nn.BatchNorm2d))
 
 
-def _trailing_conv(module: nn.Module) -> tuple[nn.Module, str] | None:
-    """(parent, name) of the convolution ``module`` ends with: itself, or the last child of a Sequential."""
-    if isinstance(module, nn.Sequential) and len(module):
-        last = str(len(module) - 1)
-        if isinstance(module[-1], (nn.Conv1d, nn.Conv2d)):
-            return module, last
-    return None
+def _conv_slot(seq: nn.Sequential, i: int) -> tuple[nn.Module, str]:
+    """(parent, name) of the module that feeds ``seq[i + 1]``: ``seq[i]``, or its last child if it is a Sequential."""
+    inner = seq[i]
+    if isinstance(inner, nn.Sequential) and len(inner):
+        return inner, str(len(inner) - 1)
+    return seq, str(i)
 
 
 def fuse_conv_bn(model: nn.Module) -> nn.Module:
@@ -34,11 +33,10 @@ def fuse_conv_bn(model: nn.Module) -> nn.Module:
     for seq in [m for m in fused.modules() if isinstance(m, nn.Sequential)]:
         for i in range(len(seq) - 1):
             bn = seq[i + 1]
-            owner = _trailing_conv(seq[i])
-            parent, name = owner if owner else (seq, str(i))
+            parent, name = _conv_slot(seq, i)
             conv = getattr(parent, name)
-            if any(isinstance(conv, c) and isinstance(bn, b) and bn.track_running_stats for c, b in _PAIRS):
-                if bn.num_features == conv.out_channels:
-                    setattr(parent, name, fuse_conv_bn_eval(conv, bn))
-                    seq[i + 1] = nn.Identity()
+            matched = any(isinstance(conv, c) and isinstance(bn, b) for c, b in _PAIRS)
+            if matched and bn.track_running_stats and bn.num_features == conv.out_channels:
+                setattr(parent, name, fuse_conv_bn_eval(conv, bn))
+                seq[i + 1] = nn.Identity()
     return fused
