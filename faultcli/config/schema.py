@@ -189,6 +189,11 @@ class EvalConfig:
     tsne_max_points: int = opt(2000, "points in the t-SNE plot", min=10)
     calibration_bins: int = opt(15, "bins of the reliability diagram and ECE", min=2)
     tta_flip: bool = opt(False, "images: average each prediction with its horizontally flipped image's")
+    calibrate: bool = opt(
+        True,
+        "after training, fit a softmax temperature on the validation split; probabilities, ECE and AUROC use "
+        "it, predicted classes do not change",
+    )
     tile_overlap: float = opt(
         0.25, "segmentation: overlap of tiles for images larger than training size", min=0.0, max=0.9
     )

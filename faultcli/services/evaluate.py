@@ -14,7 +14,7 @@ from faultcli.config import Config
 from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.engine.engine import to_device
 from faultcli.errors import CheckpointError, DataError
-from faultcli.metrics import calibration_bins, classification_summary, softmax
+from faultcli.metrics import calibration_bins, classification_summary, fit_temperature, softmax
 from faultcli.models.layers import fuse_conv_bn
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, atomic_write_json, atomic_write_text
@@ -89,13 +89,30 @@ def _vote(describe: pd.DataFrame, y: np.ndarray, pred: np.ndarray, classes: list
     return pd.DataFrame(rows)
 
 
+def fit_val_temperature(
+    model: torch.nn.Module, kit: TaskKit, val_rows: np.ndarray, cfg: Config, device: torch.device, reporter: Reporter
+) -> float:
+    """The softmax temperature of ``model`` fitted on the validation rows (never on test)."""
+    val = predict_rows(model, kit, val_rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
+    return fit_temperature(val["logits"], val["y"])
+
+
 def write_report(
-    out: Path, kit: TaskKit, rows: np.ndarray, pred: dict[str, np.ndarray], cfg: Config, title: str
+    out: Path,
+    kit: TaskKit,
+    rows: np.ndarray,
+    pred: dict[str, np.ndarray],
+    cfg: Config,
+    title: str,
+    temperature: float = 1.0,
 ) -> dict[str, Any]:
-    """All evaluation files for ``rows`` into ``out``; returns the flat summary figures."""
+    """All evaluation files for ``rows`` into ``out``; returns the flat summary figures.
+
+    Probabilities are ``softmax(logits / temperature)``: the checkpoint's fitted temperature, 1 if none.
+    """
     out.mkdir(parents=True, exist_ok=True)
     classes, y = kit.classes, pred["y"]
-    probs = softmax(pred["logits"])
+    probs = softmax(pred["logits"] / temperature)
     summary = classification_summary(y, probs, classes, cfg.eval.calibration_bins)
     files: dict[str, str] = {}
     files["confusion"] = plots.confusion_matrix_png(
@@ -137,6 +154,7 @@ def write_report(
         "accuracy": summary["accuracy"],
         "macro_f1": summary["macro_f1"],
         "ece": summary["ece"],
+        "temperature": float(temperature),
         "macro_auroc": summary["macro_auroc"],
         "recording_accuracy": recording_acc,
         "min_class_recall": min_recall,
@@ -192,12 +210,13 @@ def evaluate_split(
     device: torch.device,
     reporter: Reporter,
     split: str,
+    temperature: float = 1.0,
 ) -> dict[str, Any]:
     """Evaluate ``rows`` and write the report into ``out/<split>/``."""
     if len(rows) == 0:
         raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
     pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
-    return write_report(out / split, kit, rows, pred, cfg, f"Evaluation on the {split} split")
+    return write_report(out / split, kit, rows, pred, cfg, f"Evaluation on the {split} split", temperature)
 
 
 def load_model_for_eval(state: dict[str, Any], device: torch.device) -> torch.nn.Module:
@@ -258,7 +277,8 @@ def run_eval(state: dict[str, Any], cfg: Config, split: str, run: Run, reporter:
     if len(rows) == 0:
         raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
     pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
-    detail = write_report(run.path, kit, rows, pred, cfg, f"Evaluation of {cfg.name or 'checkpoint'} on {split}")
+    title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
+    detail = write_report(run.path, kit, rows, pred, cfg, title, float(state.get("temperature", 1.0)))
     summary = {k: v for k, v in detail.items() if k != "files"}
     summary.update({"split": split, "data_root": cfg.data.root})
     run.write_summary(summary)

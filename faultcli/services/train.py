@@ -11,13 +11,13 @@ import numpy as np
 import torch
 
 from faultcli.config import Config
-from faultcli.engine.checkpoints import load_checkpoint
+from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
 from faultcli.errors import ConfigError, DataError
 from faultcli.losses import FocalLoss, class_balanced_alpha
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, append_jsonl
 from faultcli.services.common import make_engine, make_optimizer, pick_device, set_threads
-from faultcli.services.evaluate import evaluate_split
+from faultcli.services.evaluate import evaluate_split, fit_val_temperature
 from faultcli.services.kits import TaskKit, build_kit, build_model
 from faultcli.tasks.classification import ClassificationHooks
 
@@ -141,14 +141,22 @@ def train_one(
             f"train.early_stop_metric = {metric!r} is not a figure of this task; "
             f"choose one of {', '.join(k for k in history[-1] if k.startswith('val_'))}"
         )
-    best = load_checkpoint(out / "checkpoints" / "best.pt")
+    best_path = out / "checkpoints" / "best.pt"
+    best = load_checkpoint(best_path)
     model.load_state_dict(best["model"])
-    test = evaluate_split(model, kit, kit.rows("test", fold), out, cfg, device, reporter, split="test")
+    temperature = 1.0
+    if cfg.eval.calibrate:  # stored in best.pt, so `faultcli eval` reports the same probabilities
+        temperature = fit_val_temperature(model, kit, val_rows, cfg, device, reporter)
+        save_checkpoint(best_path, {**best, "temperature": temperature})
+        reporter.info(f"softmax temperature {temperature:.3f}, fitted on the validation split")
+    test_rows = kit.rows("test", fold)
+    test = evaluate_split(model, kit, test_rows, out, cfg, device, reporter, split="test", temperature=temperature)
     return {
         "test_accuracy": test["accuracy"],
         "test_macro_f1": test["macro_f1"],
         "test_ece": test["ece"],
         "test_macro_auroc": test["macro_auroc"],
+        "temperature": temperature,
         "best_epoch": checkpoints.best_epoch + 1,
         f"best_{metric}": checkpoints.best,
         "epochs_run": engine.epoch,
@@ -156,7 +164,7 @@ def train_one(
         "params": params,
         "n_train": len(train_rows),
         "n_val": len(val_rows),
-        "n_test": len(kit.rows("test", fold)),
+        "n_test": len(test_rows),
         **{f"test_{k}": v for k, v in test.items() if k.startswith("recording_") or k.startswith("min_")},
     }
 

@@ -90,6 +90,10 @@ def test_finetune_then_eval_writes_every_file(tmp_path, model):
     with start_run("eval", eval_cfg, out=tmp_path / "eval") as eval_run:
         result = run_eval(state, eval_cfg, "test", eval_run, _Null())
     assert result["accuracy"] == pytest.approx(saved["test_accuracy"])  # same model, same split
+    # the temperature fitted on validation travels in best.pt: eval's probabilities equal finetune's
+    assert state["temperature"] == saved["temperature"] and state["temperature"] > 0
+    assert result["temperature"] == saved["temperature"]
+    assert result["ece"] == pytest.approx(saved["test_ece"])
     for name in (
         "summary.json",
         "confusion_matrix.png",
