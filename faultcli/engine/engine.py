@@ -95,6 +95,7 @@ class Engine:
         seed: int = 0,
         grad_clip: float = 0.0,
         amp: bool = False,
+        channels_last: bool = False,
         max_train_batches: int = 0,
         reporter: Reporter | None = None,
     ) -> None:
@@ -106,6 +107,10 @@ class Engine:
         # bf16/fp16 autocast pays off on CUDA only; on this CPU it would slow training down
         self.amp = amp and device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp)
+        if channels_last:
+            # NHWC weights make each 2-D convolution take and give NHWC activations (oneDNN's fast path);
+            # the input converts at the first convolution, so batches need no change
+            self.model.to(memory_format=torch.channels_last)
         self.epoch = 0  # next epoch to run
         self.should_stop = False
         self.history: list[dict[str, float]] = []

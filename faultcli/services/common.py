@@ -97,6 +97,7 @@ def make_engine(
         seed=cfg.seed,
         grad_clip=t.grad_clip,
         amp=t.amp,
+        channels_last=t.channels_last,
         max_train_batches=t.max_train_batches,
         reporter=reporter,
     )
