@@ -156,23 +156,19 @@ def test_schedules():
     assert plateau.current_lr() == pytest.approx(0.5)
 
 
-class TinyConvNet(nn.Module):
+class TinyConvNet(TinyNet):
+    """TinyNet's 16-feature head on a small conv body (two convolutions, global average pooling)."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.body = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 4, 3))
-        self.head = nn.Linear(4, 3)
+        self.body = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Conv2d(4, 16, 3))
 
     def forward_features(self, x, **_):
         return self.body(x).mean(dim=(2, 3))
 
-    def forward_head(self, f):
-        return self.head(f)
 
-    def forward(self, x, **extra):
-        return self.forward_head(self.forward_features(x, **extra))
-
-
-def _train_tiny_conv(channels_last: bool) -> tuple[TinyConvNet, list[float]]:
+def _train_tiny_conv(channels_last: bool) -> tuple[torch.Tensor, TinyConvNet, list[float]]:
+    """(second conv's weight before training, trained model, per-epoch train loss)."""
     torch.manual_seed(0)
     x = torch.randn(32, 1, 8, 8)
     y = torch.arange(32) % 3
@@ -185,15 +181,14 @@ def _train_tiny_conv(channels_last: bool) -> tuple[TinyConvNet, list[float]]:
     hooks = ClassificationHooks(nn.CrossEntropyLoss(), 3, seed=1)
     engine = Engine(model, opt, schedule, hooks, device=torch.device("cpu"), channels_last=channels_last)
     assert model.body[3].weight.is_contiguous(memory_format=torch.channels_last) is channels_last
+    untrained = model.body[3].weight.detach().clone()
     history = engine.fit(train, None, epochs=3)
-    return model, [h["train_loss"] for h in history]
+    return untrained, model, [h["train_loss"] for h in history]
 
 
 def test_channels_last_trains_the_same_model_as_contiguous():
-    torch.manual_seed(0)
-    untrained = TinyConvNet().body[3].weight.detach()
-    nhwc, nhwc_losses = _train_tiny_conv(channels_last=True)
-    nchw, nchw_losses = _train_tiny_conv(channels_last=False)
+    untrained, nhwc, nhwc_losses = _train_tiny_conv(channels_last=True)
+    _, nchw, nchw_losses = _train_tiny_conv(channels_last=False)
     assert not torch.allclose(nhwc.body[3].weight, untrained)  # the optimiser still updates converted weights
     # the same trajectory up to float summation order
     assert nhwc_losses == pytest.approx(nchw_losses, rel=1e-4)
