@@ -31,7 +31,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 
-MODELS = ("wdcnn", "multimodal_small", "multimodal_medium")
+MODELS = ("wdcnn", "band_linear", "multimodal_small", "multimodal_medium", "multimodal_large")
+RECIPES = {"wdcnn": "recipes/wdcnn.toml", "band_linear": "recipes/band-linear.toml"}  # the rest: small.toml
 LOADS = ("0", "1", "2", "3")
 LOCATION_MAP = (
     '{Normal = "normal", B007 = "ball", B014 = "ball", B021 = "ball", IR007 = "inner", '
@@ -40,7 +41,7 @@ LOCATION_MAP = (
 
 
 def recipe_for(model: str) -> str:
-    return "recipes/wdcnn.toml" if model == "wdcnn" else "recipes/small.toml"
+    return RECIPES.get(model, "recipes/small.toml")
 
 
 def protocol_runs(protocol: str) -> list[tuple[str, list[str]]]:

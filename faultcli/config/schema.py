@@ -107,6 +107,7 @@ class ModelConfig:
     window_norm: bool = opt(
         False, "standardise each window by its own mean and std at the model's input (load-invariant amplitude)"
     )
+    n_bands: int = opt(64, "equal-width frequency bands of the band spectrum (bands branch, band_linear)", min=4)
     dropout: float = opt(0.3, "dropout before the classifier", min=0.0, max=0.9)
     feature_dim: int = opt(128, "width of the fused feature", min=8)
     arcface_margin: float = opt(0.3, "ArcFace additive angular margin m (radians)", min=0.0, max=1.5)
@@ -149,10 +150,18 @@ class TrainConfig:
     channels_last: bool = opt(
         False, "keep 2-D convolution weights channels-last (NHWC): about 1.3× faster image training on CPU"
     )
+    ema_epochs: float = opt(
+        0.0,
+        "validate and keep an exponential moving average of the weights over about this many epochs; 0 = off",
+        min=0.0,
+    )
     early_stop_metric: str = opt("val_macro_f1", "validation metric for model selection and early stopping")
     early_stop_mode: str = opt("max", "whether the metric should rise or fall", choices=("max", "min"))
     tie_break_metric: str = opt(
-        "val_loss", "on an exact tie of early_stop_metric (e.g. val F1 at 1.0), the lower of this wins; '' = off"
+        "val_loss", "on an exact tie of early_stop_metric (e.g. val F1 at 1.0), this decides; '' = off"
+    )
+    tie_break_mode: str = opt(
+        "min", "whether the lower or higher tie_break_metric wins (epoch + max: the latest)", choices=("min", "max")
     )
     patience: int = opt(8, "epochs without improvement before stopping; 0 = never", min=0)
     balanced_sampler: bool = opt(False, "draw batches class-balanced")

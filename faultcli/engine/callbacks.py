@@ -22,12 +22,15 @@ class Monitor:
     """The validation figure that selects checkpoints and stops training, with a tie-break.
 
     A saturated figure (val macro-F1 at 1.0 on an easy source split) would freeze selection at the first
-    epoch that reached it, a model still at a high learning rate; on an exact tie, the lower ``tie_metric``
-    (val loss, the more confident model) wins instead.
+    epoch that reached it, a model still at a high learning rate; on an exact tie, ``tie_metric`` decides
+    instead: the lower val loss, or (``tie_metric="epoch"``, ``tie_mode="max"``) the latest epoch.
     """
 
-    def __init__(self, metric: str, mode: str, tie_metric: str = "", min_delta: float = 0.0) -> None:
+    def __init__(
+        self, metric: str, mode: str, tie_metric: str = "", min_delta: float = 0.0, tie_mode: str = "min"
+    ) -> None:
         self.metric, self.mode, self.tie_metric, self.min_delta = metric, mode, tie_metric, min_delta
+        self.tie_mode = tie_mode
         self.best: float | None = None
         self.best_tie: float | None = None
 
@@ -35,7 +38,7 @@ class Monitor:
         """Whether ``metrics`` beat the best so far (then remembered as the best)."""
         value, tie = metrics.get(self.metric), metrics.get(self.tie_metric) if self.tie_metric else None
         improved = _better(self.mode, value, self.best, self.min_delta) or (
-            value is not None and value == self.best and _better("min", tie, self.best_tie)
+            value is not None and value == self.best and _better(self.tie_mode, tie, self.best_tie)
         )
         if improved:
             self.best, self.best_tie = value, tie

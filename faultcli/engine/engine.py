@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from faultcli.engine.schedules import Schedule
 from faultcli.errors import TrainingError
@@ -96,6 +97,7 @@ class Engine:
         grad_clip: float = 0.0,
         amp: bool = False,
         channels_last: bool = False,
+        ema_decay: float | None = None,
         max_train_batches: int = 0,
         reporter: Reporter | None = None,
     ) -> None:
@@ -111,14 +113,31 @@ class Engine:
             # NHWC weights make each 2-D convolution take and give NHWC activations (oneDNN's fast path);
             # the input converts at the first convolution, so batches need no change
             self.model.to(memory_format=torch.channels_last)
+        # with ``ema_decay`` (None = off), an exponential moving average of the weights and BatchNorm
+        # statistics is what validation sees and checkpoints hold: it varies less by seed than the last
+        # step's weights, which matters when validation is too easy to tell epochs apart
+        self.ema = (
+            None
+            if ema_decay is None
+            else AveragedModel(self.model, multi_avg_fn=ema_with_warmup(ema_decay), use_buffers=True)
+        )
         self.epoch = 0  # next epoch to run
         self.should_stop = False
         self.history: list[dict[str, float]] = []
 
+    @property
+    def eval_model(self) -> nn.Module:
+        """The weights validation and inference use: the moving average when there is one."""
+        return self.ema.module if self.ema is not None else self.model
+
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
+        # "model" always holds the weights to infer with; the trained weights and the average's
+        # count ride along for --resume
+        averaged = {} if self.ema is None else {"train_model": self.model.state_dict(), "ema": self.ema.state_dict()}
         return {
-            "model": self.model.state_dict(),
+            "model": self.eval_model.state_dict(),
+            **averaged,
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "epoch": self.epoch,
@@ -128,7 +147,11 @@ class Engine:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.model.load_state_dict(state["model"])
+        self.model.load_state_dict(state.get("train_model", state["model"]))
+        if self.ema is not None:
+            if "ema" not in state:
+                raise TrainingError("this checkpoint has no weight average; resume it with train.ema_epochs=0")
+            self.ema.load_state_dict(state["ema"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.schedule.load_state_dict(state["schedule"])
         self.epoch = int(state["epoch"])
@@ -200,17 +223,35 @@ class Engine:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.schedule.step_batch()
+        if self.ema is not None:
+            self.ema.update_parameters(self.model)
         return {"loss": loss.item(), **figures}
 
     @torch.no_grad()
     def predict(self, loader: Iterable[Any]) -> dict[str, torch.Tensor]:
         """Run ``validation_step`` over a loader in eval mode and collect its outputs."""
-        self.model.eval()
+        model = self.eval_model
+        model.eval()
         chunks = []
         for batch in loader:
             with torch.autocast(self.device.type, enabled=self.amp):
-                chunks.append(self.hooks.validation_step(self.model, to_device(batch, self.device)))
+                chunks.append(self.hooks.validation_step(model, to_device(batch, self.device)))
         return collate_outputs(chunks)
+
+
+def ema_with_warmup(decay: float):
+    """An exponential moving average whose decay ramps up as (1 + n) / (10 + n) after n updates, as timm's
+    model EMA warms up: without it the random initial weights linger in the average for many epochs."""
+
+    @torch.no_grad()
+    def update(averaged: list[torch.Tensor], current: list[torch.Tensor], n_averaged: torch.Tensor) -> None:
+        if not torch.is_floating_point(averaged[0]):  # integer buffers (BatchNorm's batch count) follow the model
+            torch._foreach_copy_(averaged, current)
+            return
+        n = float(n_averaged)
+        torch._foreach_lerp_(averaged, current, 1.0 - min(decay, (1.0 + n) / (10.0 + n)))
+
+    return update
 
 
 def to_device(batch: Any, device: torch.device) -> Any:

@@ -1,4 +1,4 @@
-"""Multimodal bearing-fault classifier: time / FFT / time–frequency (/ envelope) branches, fused.
+"""Multimodal bearing-fault classifier: time / FFT / time–frequency (/ envelope / band spectrum) branches, fused.
 
 Reads top-down: the model, then the registered sizes (same class, different widths), as timm does.
 """
@@ -49,6 +49,7 @@ class MultiModalNet(nn.Module):
         spectrum_depth: int = 3,
         tf_width: int = 16,
         fusion_heads: int = 4,
+        n_bands: int = 64,
     ) -> None:
         super().__init__()
         branches = list(branches)
@@ -66,6 +67,7 @@ class MultiModalNet(nn.Module):
             "fft": {"width": spectrum_width, "depth": spectrum_depth, **speed},
             "envelope": {"width": spectrum_width, "depth": spectrum_depth, **speed},
             "tf": {"width": tf_width, "transform": tf_transform},
+            "bands": {"n_bands": n_bands},
         }
         self.branches = nn.ModuleDict(
             {name: create("branch", name, **common, **own.get(name, {})) for name in branches}

@@ -68,7 +68,18 @@ def make_optimizer(cfg: Config, model, steps_per_epoch: int, plateau_metric: str
 
 
 def make_engine(
-    cfg: Config, model, optimizer, schedule, hooks, *, out: Path, log_metrics, extra: dict, reporter, device
+    cfg: Config,
+    model,
+    optimizer,
+    schedule,
+    hooks,
+    *,
+    out: Path,
+    log_metrics,
+    extra: dict,
+    reporter,
+    device,
+    steps_per_epoch: int,
 ):
     """The engine with the callbacks every training command uses: metrics log, best/last checkpoints
     in ``out/checkpoints``, early stopping and optional TensorBoard. Returns (engine, checkpoint)."""
@@ -79,7 +90,7 @@ def make_engine(
 
     def monitor() -> Monitor:  # one each: checkpointing and early stopping keep their own best
         tie = t.tie_break_metric if t.tie_break_metric != t.early_stop_metric else ""
-        return Monitor(t.early_stop_metric, t.early_stop_mode, tie)
+        return Monitor(t.early_stop_metric, t.early_stop_mode, tie, tie_mode=t.tie_break_mode)
 
     checkpoints = Checkpoint(out / "checkpoints", monitor(), extra)
     callbacks = [MetricsLog(log_metrics, reporter.info), checkpoints]
@@ -98,6 +109,8 @@ def make_engine(
         grad_clip=t.grad_clip,
         amp=t.amp,
         channels_last=t.channels_last,
+        # a horizon in epochs means the same averaging whatever the data set's size
+        ema_decay=1.0 - 1.0 / max(t.ema_epochs * steps_per_epoch, 1.0) if t.ema_epochs else None,
         max_train_batches=t.max_train_batches,
         reporter=reporter,
     )

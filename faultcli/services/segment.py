@@ -242,6 +242,7 @@ def segment_train(cfg: Config, run: Run, reporter: Reporter) -> dict[str, Any]:
         extra=extra,
         reporter=reporter,
         device=device,
+        steps_per_epoch=steps,
     )
     started = time.perf_counter()
     history = engine.fit(train_loader, data.loader("val", min(cfg.eval.batch_size, 64)), t.epochs)

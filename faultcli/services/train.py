@@ -128,6 +128,7 @@ def train_one(
         extra=extra,
         reporter=reporter,
         device=device,
+        steps_per_epoch=steps,
     )
     if resume is not None:
         engine.load_state_dict(load_checkpoint(resume))

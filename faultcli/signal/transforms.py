@@ -85,6 +85,23 @@ def fft_logmag(x: torch.Tensor, n_bins: int | None = None, *, hann: bool = True)
     return _pool_bins(torch.log1p(spec), n_bins)
 
 
+def band_spectrum(x: torch.Tensor, n_bands: int = 64, *, eps: float = 1e-10) -> torch.Tensor:
+    """Log share of each window's power in ``n_bands`` equal-width bands from 0 to Nyquist → (B, n_bands).
+
+    The spectrum's coarse shape: which structural resonances the defect excites. Dividing by the total
+    power drops the amplitude (it grows with load), and bands much wider than the few-hertz shift of a
+    line between shaft speeds drop the speed: what is left reads the same at every load.
+    """
+    x = as_windows(x)
+    length = x.shape[-1]
+    if length // 2 < n_bands:
+        raise DataError(f"{n_bands} bands need windows of at least {2 * n_bands} samples, got {length}")
+    w = _hann(length, x)
+    power = torch.fft.rfft((x - x.mean(dim=-1, keepdim=True)) * w, dim=-1).abs().square()[:, 1:]  # DC dropped
+    bands = F.adaptive_avg_pool1d(power.unsqueeze(1), n_bands).squeeze(1)
+    return torch.log(bands / bands.sum(dim=-1, keepdim=True).clamp_min(eps) + eps)
+
+
 # --------------------------------------------------------------------------------------------- STFT
 
 

@@ -40,7 +40,7 @@ def toy_data(n: int = 96, seed: int = 0):
     return x, y
 
 
-def make_engine(tmp_path, epochs_seed=0, callbacks=None, lr=0.05):
+def make_engine(tmp_path, epochs_seed=0, callbacks=None, lr=0.05, ema_decay=None):
     torch.manual_seed(epochs_seed)
     x, y = toy_data()
     fetch = lambda rows: {"x": torch.from_numpy(x[rows]), "y": torch.from_numpy(y[rows]), "extra": {}}  # noqa: E731
@@ -50,7 +50,9 @@ def make_engine(tmp_path, epochs_seed=0, callbacks=None, lr=0.05):
     val = BatchLoader(np.arange(64, 96), fetch, 32)
     hooks = ClassificationHooks(FocalLoss(gamma=2.0), 3, mixup_alpha=0.4, seed=1)
     schedule = Schedule(opt, "cosine", steps_per_epoch=len(train), epochs=6, warmup_epochs=1)
-    engine = Engine(model, opt, schedule, hooks, callbacks or [], device=torch.device("cpu"), seed=3)
+    engine = Engine(
+        model, opt, schedule, hooks, callbacks or [], device=torch.device("cpu"), seed=3, ema_decay=ema_decay
+    )
     return engine, train, val
 
 
@@ -79,6 +81,44 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
     for ref, res in zip(reference, resumed, strict=True):
         assert res["val_loss"] == pytest.approx(ref["val_loss"], rel=1e-5)
         assert res["train_loss"] == pytest.approx(ref["train_loss"], rel=1e-5)
+
+
+def test_weight_average_is_validated_and_checkpointed(tmp_path):
+    engine, train, val = make_engine(
+        tmp_path, callbacks=[Checkpoint(tmp_path, Monitor("val_loss", "min"), {"config": {}})], ema_decay=0.9
+    )
+    history = engine.fit(train, val, epochs=3)
+    averaged = engine.ema.module
+    assert not torch.equal(averaged.head.weight, engine.model.head.weight)  # an average, not a copy
+    assert int(engine.ema.n_averaged) == 3 * len(train)
+    state = load_checkpoint(tmp_path / "last.pt")
+    # "model" holds the averaged weights, the ones inference should use; the trained ones ride along
+    assert torch.equal(state["model"]["head.weight"], averaged.head.weight)
+    assert torch.equal(state["train_model"]["head.weight"], engine.model.head.weight)
+    # validation ran on the average: scoring it again gives the last epoch's val loss
+    engine.model.head.weight.data.fill_(0.0)  # the trained weights no longer matter
+    again = engine.hooks.validation_metrics(engine.predict(val))
+    assert again["loss"] == pytest.approx(history[-1]["val_loss"], rel=1e-5)
+
+
+def test_resume_with_weight_average_reproduces_uninterrupted_run(tmp_path):
+    def checkpoint(name):
+        return [Checkpoint(tmp_path / name, Monitor("val_loss", "min"), {"config": {}})]
+
+    full, train, val = make_engine(tmp_path, callbacks=checkpoint("a"), ema_decay=0.9)
+    reference = full.fit(train, val, epochs=5)
+    first, train, val = make_engine(tmp_path, callbacks=checkpoint("b"), ema_decay=0.9)
+    first.fit(train, val, epochs=2)
+    second, train, val = make_engine(tmp_path, epochs_seed=99, callbacks=checkpoint("b"), ema_decay=0.9)
+    second.load_state_dict(load_checkpoint(tmp_path / "b" / "last.pt"))
+    resumed = second.fit(train, val, epochs=5)
+    for ref, res in zip(reference, resumed, strict=True):
+        assert res["val_loss"] == pytest.approx(ref["val_loss"], rel=1e-5)
+    plain, train, val = make_engine(tmp_path, callbacks=checkpoint("c"))
+    plain.fit(train, val, epochs=1)
+    averaged, _, _ = make_engine(tmp_path, ema_decay=0.9)
+    with pytest.raises(TrainingError, match="no weight average"):
+        averaged.load_state_dict(load_checkpoint(tmp_path / "c" / "last.pt"))
 
 
 def test_checkpoint_round_trip_loads_with_weights_only(tmp_path):
@@ -129,6 +169,10 @@ def test_monitor_breaks_ties_of_a_saturated_metric_by_val_loss():
     improved = [monitor.update({"val_macro_f1": f1, "val_loss": loss}) for f1, loss in history]
     assert improved == [True, True, True, False, False]
     assert (monitor.best, monitor.best_tie) == (1.0, 0.2)
+    # epoch + max: the latest of the tied epochs
+    latest = Monitor("val_macro_f1", "max", tie_metric="epoch", tie_mode="max")
+    improved = [latest.update({"val_macro_f1": f1, "epoch": i}) for i, (f1, _) in enumerate(history)]
+    assert improved == [True, True, True, True, False] and latest.best_tie == 3
     # without a tie-break the first epoch at 1.0 is kept
     plain = Monitor("val_macro_f1", "max")
     assert [plain.update({"val_macro_f1": f1, "val_loss": loss}) for f1, loss in history] == [

@@ -26,6 +26,7 @@ def _make(name, **kwargs):
         ("tf", {"width": 8, "transform": "cwt"}),
         ("fft", {"width": 8, "order_normalize": True}),
         ("envelope", {"width": 8, "order_normalize": True}),
+        ("bands", {"n_bands": 32, "hidden": 16}),
     ],
 )
 def test_branch_output_shape(name, kwargs):

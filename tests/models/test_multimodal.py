@@ -45,7 +45,7 @@ def test_surface_and_modality_weights():
 
 @pytest.mark.parametrize("fusion", ["hierarchical", "weighted", "concat"])
 @pytest.mark.parametrize(
-    "branches", [["time"], ["fft", "tf"], ["envelope", "fft", "tf"], ["time", "fft", "tf", "envelope"]]
+    "branches", [["time"], ["fft", "tf"], ["envelope", "fft", "tf"], ["time", "fft", "tf", "envelope"], ["bands"]]
 )
 def test_branch_subsets_with_every_fusion(branches, fusion):
     model = create_model(

@@ -72,16 +72,19 @@ batch_size = 64
     return path
 
 
-@pytest.mark.parametrize("model", ["wdcnn", "multimodal_small"])
-def test_finetune_then_eval_writes_every_file(tmp_path, model):
-    cfg = load_config(recipe(tmp_path, model))
+@pytest.mark.parametrize(
+    ("model", "overrides"),
+    [("wdcnn", []), ("multimodal_small", []), ("band_linear", ["train.ema_epochs=1", "train.tie_break_metric=epoch"])],
+)
+def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
+    cfg = load_config(recipe(tmp_path, model), overrides)
     with start_run("finetune", cfg, out=tmp_path / "run") as run:
         summary = train.finetune(cfg, run, reporter=_Null())
     run_dir = tmp_path / "run"
     saved = json.loads((run_dir / "summary.json").read_text())
     for key in ("test_accuracy", "test_macro_f1", "best_epoch", "train_seconds", "params"):
         assert key in saved and saved[key] == summary[key]
-    assert 0.0 <= saved["test_accuracy"] <= 1.0 and saved["params"] > 1000
+    assert 0.0 <= saved["test_accuracy"] <= 1.0 and saved["params"] > 100
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 2
     state = load_checkpoint(run_dir / "checkpoints" / "best.pt")
     assert state["classes"] == ["B", "IR", "OR"] and state["model_name"] == model
@@ -135,6 +138,15 @@ def test_cli_finetune_resume_and_bad_checkpoint(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    averaged = subprocess.run(  # a plain run has no weight average to continue
+        [sys.executable, "-m", "faultcli", "finetune", "--resume", str(run), "--set", "train.epochs=3"]
+        + ["--set", "train.ema_epochs=2"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert averaged.returncode == 2 and "no weight average" in averaged.stderr
+    assert "Traceback" not in averaged.stderr and len((run / "metrics.jsonl").read_text().splitlines()) == 2
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"\x00not a checkpoint")
     bad = subprocess.run(

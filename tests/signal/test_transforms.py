@@ -10,6 +10,7 @@ import torch
 from faultcli.errors import DataError
 from faultcli.registry import lookup
 from faultcli.signal.transforms import (
+    band_spectrum,
     cwt_scales,
     cwt_scalogram,
     envelope_spectrum,
@@ -38,6 +39,21 @@ def test_fft_sine_peaks_in_its_bin_with_half_its_amplitude():
     assert torch.equal(fft_logmag(x[:, None]), spec)  # (B, 1, L) reads like (B, L)
     assert fft_logmag(x, n_bins=64).shape == (2, 64)
     assert fft_logmag(x, n_bins=64)[0].argmax().item() == k * 64 // (length // 2 + 1)
+
+
+def test_band_spectrum_is_the_log_power_share_per_band_whatever_the_amplitude():
+    # 1000 Hz sits in band 1000 / (6000 / 64) = 10.7 → band 10 of 64 equal bands over 0..Nyquist
+    x = torch.stack([sine(1000.0, 1024), 50.0 * sine(1000.0, 1024), sine(1000.0, 1024) + sine(4000.0, 1024)])
+    bands = band_spectrum(x, 64)
+    assert bands.shape == (3, 64)
+    shares = bands.exp()
+    assert torch.allclose(shares.sum(-1), torch.ones(3), atol=1e-4)
+    assert shares[0].argmax() == 10 and shares[0, 10] > 0.5
+    assert torch.allclose(bands[0], bands[1], atol=1e-3)  # amplitude drops out
+    two = shares[2].topk(2).indices.sort().values.tolist()
+    assert two == [10, 42] and shares[2, 42] == pytest.approx(shares[2, 10].item(), rel=0.2)
+    with pytest.raises(DataError, match="at least 256 samples"):
+        band_spectrum(torch.randn(2, 100), 128)
 
 
 def test_stft_sine_peaks_in_its_row_and_resizes():

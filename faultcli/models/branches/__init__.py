@@ -4,9 +4,10 @@ Importing this package registers them under kind "branch". Every builder takes `
 ``sample_rate`` and ``out_dim``, plus its own width arguments.
 """
 
+from faultcli.models.branches.bands import BandSpectrumBranch
 from faultcli.models.branches.envelope import EnvelopeBranch
 from faultcli.models.branches.fft import FFTBranch, SpectrumEncoder
 from faultcli.models.branches.tf import TFBranch
 from faultcli.models.branches.time import TimeBranch
 
-__all__ = ["EnvelopeBranch", "FFTBranch", "SpectrumEncoder", "TFBranch", "TimeBranch"]
+__all__ = ["BandSpectrumBranch", "EnvelopeBranch", "FFTBranch", "SpectrumEncoder", "TFBranch", "TimeBranch"]
