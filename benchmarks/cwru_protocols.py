@@ -1,10 +1,13 @@
-"""WDCNN vs the multimodal models on the CWRU protocols, one table (protocol × model).
+"""WDCNN, the band-spectrum linear baseline and the multimodal models on the CWRU protocols, one table
+(protocol × model).
 
     python benchmarks/cwru_protocols.py                       # everything (hours on 2 cores)
     python benchmarks/cwru_protocols.py --models wdcnn,multimodal_small --protocols cross-load
     python benchmarks/cwru_protocols.py --speed only                 # speed rows only, on an idle machine
     python benchmarks/cwru_protocols.py --models multimodal_small --protocols load-pairs \
         --set model.window_norm=true --variant window-norm       # a row beside the plain one
+    python benchmarks/cwru_protocols.py --models multimodal_small --speed only \
+        --set 'model.branches=["time","fft","tf","bands"]' --variant bands   # a variant's speed row
 
 Protocols (model selection on the source's validation windows only, never on test):
   recording-time  10 classes, each recording cut in time into train / val / test
@@ -108,16 +111,19 @@ def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict
     return run_faultcli(["finetune"], recipe_for(model), out, [f"model.name={model}", *overrides, *extra])
 
 
-def speed(model: str, window: int = 1024, batch: int = 256) -> dict:
-    """Inference windows/s at batch 256 and FLOPs per window, in this process."""
+def speed(model: str, extra: list[str], window: int = 1024, batch: int = 256) -> dict:
+    """Inference windows/s at batch 256 and FLOPs per window, in this process; ``--set model.key=value``
+    entries of ``extra`` reach the builder (a variant's branches, say)."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from faultcli.config.load import parse_override
     from faultcli.models.layers import fuse_conv_bn
     from faultcli.services.kits import build_model
 
     torch.set_num_threads(2)
-    net = build_model(model, {"num_classes": 10, "window": window, "sample_rate": 12000})
+    own = {path[1]: value for path, value in map(parse_override, extra) if path[0] == "model" and len(path) == 2}
+    net = build_model(model, {"num_classes": 10, "window": window, "sample_rate": 12000, **own})
     params = sum(p.numel() for p in net.parameters())
     net = fuse_conv_bn(net)  # as `faultcli eval` runs it
     x = torch.randn(batch, 1, window)
@@ -171,7 +177,8 @@ def main() -> None:
     parser.add_argument(
         "--variant",
         default="",
-        help="name for what --set changes: its rows sit beside the plain ones (model+variant); no speed re-run",
+        help="name for what --set changes: its rows sit beside the plain ones (model+variant); "
+        "speed rows only with --speed only",
     )
     parser.add_argument(
         "--speed",
@@ -183,14 +190,15 @@ def main() -> None:
     measure_speed = args.speed == "only" or (args.speed == "auto" and not args.variant)
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models.split(","):
-            speed_row = speed(model) if measure_speed else {}
+            label = model + (f"+{args.variant}" if args.variant else "")
+            speed_row = speed(model, args.extra) if measure_speed else {}
             for protocol in [] if args.speed == "only" else args.protocols.split(","):
                 accs, f1s, seconds, wall, pairs = [], [], [], [], {}
-                for label, overrides in protocol_runs(protocol):
-                    out = Path(tmp) / f"{model}-{protocol}-{label}"
+                for part, overrides in protocol_runs(protocol):
+                    out = Path(tmp) / f"{model}-{protocol}-{part}"
                     r = train(model, overrides, args.extra, out)
                     print(
-                        f"{protocol} {model} {label}: acc {r['test_accuracy']:.4f} f1 {r['test_macro_f1']:.4f} "
+                        f"{protocol} {label} {part}: acc {r['test_accuracy']:.4f} f1 {r['test_macro_f1']:.4f} "
                         f"({r['train_seconds']:.0f} s)",
                         flush=True,
                     )
@@ -199,14 +207,14 @@ def main() -> None:
                     seconds.append(r["train_seconds"])
                     wall.append(r["wall_seconds"])
                     if protocol == "load-pairs":
-                        pairs.update({f"{label[4:]}->{k[4:]}": v for k, v in per_load_accuracy(out).items()})
+                        pairs.update({f"{part[4:]}->{k[4:]}": v for k, v in per_load_accuracy(out).items()})
                     if protocol == "recording-time" and not args.variant:
                         speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
                         speed_row["peak_rss_mib"] = r["peak_rss_mib"]
                         speed_row["train_seconds_recording_time"] = r["train_seconds"]
                 entry = {
                     "protocol": protocol,
-                    "model": model + (f"+{args.variant}" if args.variant else ""),
+                    "model": label,
                     "macro_f1": float(np.mean(f1s)),
                     "train_seconds": float(np.sum(seconds)),
                     "wall_seconds": float(np.sum(wall)),
@@ -218,17 +226,17 @@ def main() -> None:
                     )
                 else:
                     entry["accuracy"] = float(np.mean(accs))
-                save({f"{protocol}/{entry['model']}": entry}, model, speed_row)
-            save({}, model, speed_row)
+                save({f"{protocol}/{label}": entry}, label, speed_row)
+            save({}, label, speed_row)
 
 
-def save(runs: dict, model: str, speed_row: dict) -> None:
+def save(runs: dict, label: str, speed_row: dict) -> None:
     """Merge into the stored results, re-read just before writing: benchmarks running side by side add up."""
     path = RESULTS / "cwru_protocols.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results.setdefault("runs", {}).update(runs)
     if speed_row:
-        results.setdefault("speed", {}).setdefault(model, {}).update(speed_row)
+        results.setdefault("speed", {}).setdefault(label, {}).update(speed_row)
     results["machine"] = machine()
     write_results("cwru_protocols", results, table(results))
 
