@@ -10,7 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from faultcli.errors import ConfigError, DataError
+from faultcli.errors import DataError
+from faultcli.models.branches.bands import check_band_count
 from faultcli.registry import register
 from faultcli.signal.transforms import band_spectrum
 
@@ -20,8 +21,7 @@ class BandLinear(nn.Module):
 
     def __init__(self, num_classes: int, window: int, n_bands: int = 64) -> None:
         super().__init__()
-        if window // 2 < n_bands:
-            raise ConfigError(f"model.n_bands = {n_bands} needs data.window >= {2 * n_bands}, got {window}")
+        check_band_count(window, n_bands)
         self.window, self.n_bands = window, n_bands
         self.standardize = nn.BatchNorm1d(n_bands, affine=False)  # the training data's per-band statistics
         self.num_features = n_bands

@@ -17,13 +17,18 @@ from faultcli.registry import register
 from faultcli.signal.transforms import band_spectrum
 
 
+def check_band_count(window: int, n_bands: int) -> None:
+    """Fail at build time, before any data is read: ``n_bands`` bands need ``2 * n_bands`` samples a window."""
+    if window // 2 < n_bands:
+        raise ConfigError(f"model.n_bands = {n_bands} needs data.window >= {2 * n_bands}, got {window}")
+
+
 class BandSpectrumBranch(nn.Module):
     """(B, 1, L) → log band-power shares (B, n_bands) → standardised per band → MLP → (B, out_dim)."""
 
     def __init__(self, window: int, out_dim: int = 256, n_bands: int = 64, hidden: int = 256) -> None:
         super().__init__()
-        if window // 2 < n_bands:
-            raise ConfigError(f"model.n_bands = {n_bands} needs data.window >= {2 * n_bands}, got {window}")
+        check_band_count(window, n_bands)
         self.n_bands = n_bands
         self.encoder = nn.Sequential(
             # per-band standardisation from the training data's statistics, as for any tabular feature
