@@ -35,7 +35,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 
 MODELS = ("wdcnn", "band_linear", "multimodal_small", "multimodal_medium", "multimodal_large")
-RECIPES = {"wdcnn": "recipes/wdcnn.toml", "band_linear": "recipes/band-linear.toml"}  # the rest: small.toml
+RECIPES = {  # each model trains with its own recipe (sizes differ in learning rate, not only in width)
+    "wdcnn": "recipes/wdcnn.toml",
+    "band_linear": "recipes/band-linear.toml",
+    "multimodal_small": "recipes/small.toml",
+    "multimodal_medium": "recipes/medium.toml",
+    "multimodal_large": "recipes/large.toml",
+}
 LOADS = ("0", "1", "2", "3")
 LOCATION_MAP = (
     '{Normal = "normal", B007 = "ball", B014 = "ball", B021 = "ball", IR007 = "inner", '
@@ -44,7 +50,7 @@ LOCATION_MAP = (
 
 
 def recipe_for(model: str) -> str:
-    return RECIPES.get(model, "recipes/small.toml")
+    return RECIPES[model]
 
 
 def protocol_runs(protocol: str) -> list[tuple[str, list[str]]]:
@@ -186,8 +192,16 @@ def main() -> None:
         default="auto",
         help="speed rows: auto = measured unless --variant; only = no training (use an idle machine); skip",
     )
+    parser.add_argument(
+        "--results",
+        default="cwru_protocols",
+        help="results file name under benchmarks/results/ (a development study keeps its own, apart from the table)",
+    )
     args = parser.parse_args()
     measure_speed = args.speed == "only" or (args.speed == "auto" and not args.variant)
+    unknown = sorted(set(args.models.split(",")) - set(RECIPES))
+    if unknown:
+        parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(RECIPES)}")
     with tempfile.TemporaryDirectory() as tmp:
         for model in args.models.split(","):
             label = model + (f"+{args.variant}" if args.variant else "")
@@ -226,19 +240,19 @@ def main() -> None:
                     )
                 else:
                     entry["accuracy"] = float(np.mean(accs))
-                save({f"{protocol}/{label}": entry}, label, speed_row)
-            save({}, label, speed_row)
+                save(args.results, {f"{protocol}/{label}": entry}, label, speed_row)
+            save(args.results, {}, label, speed_row)
 
 
-def save(runs: dict, label: str, speed_row: dict) -> None:
+def save(name: str, runs: dict, label: str, speed_row: dict) -> None:
     """Merge into the stored results, re-read just before writing: benchmarks running side by side add up."""
-    path = RESULTS / "cwru_protocols.json"
+    path = RESULTS / f"{name}.json"
     results = json.loads(path.read_text()) if path.exists() else {}
     results.setdefault("runs", {}).update(runs)
     if speed_row:
         results.setdefault("speed", {}).setdefault(label, {}).update(speed_row)
     results["machine"] = machine()
-    write_results("cwru_protocols", results, table(results))
+    write_results(name, results, table(results))
 
 
 if __name__ == "__main__":

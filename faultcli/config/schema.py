@@ -108,6 +108,12 @@ class ModelConfig:
         False, "standardise each window by its own mean and std at the model's input (load-invariant amplitude)"
     )
     n_bands: int = opt(64, "equal-width frequency bands of the band spectrum (bands branch, band_linear)", min=4)
+    branch_dropout: float = opt(
+        0.0,
+        "training only: chance of zeroing each branch's features per sample (one branch always kept)",
+        min=0.0,
+        max=0.9,
+    )
     dropout: float = opt(0.3, "dropout before the classifier", min=0.0, max=0.9)
     feature_dim: int = opt(128, "width of the fused feature", min=8)
     arcface_margin: float = opt(0.3, "ArcFace additive angular margin m (radians)", min=0.0, max=1.5)

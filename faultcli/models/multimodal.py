@@ -12,7 +12,7 @@ from torch import nn
 
 from faultcli.errors import ConfigError, DataError
 from faultcli.models.heads import ArcFaceHead, SoftmaxHead
-from faultcli.models.layers import WindowStandardize
+from faultcli.models.layers import BranchDropout, WindowStandardize
 from faultcli.registry import create, register
 
 DEFAULT_BRANCHES = ("time", "fft", "tf")
@@ -50,6 +50,7 @@ class MultiModalNet(nn.Module):
         tf_width: int = 16,
         fusion_heads: int = 4,
         n_bands: int = 64,
+        branch_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         branches = list(branches)
@@ -72,6 +73,7 @@ class MultiModalNet(nn.Module):
         self.branches = nn.ModuleDict(
             {name: create("branch", name, **common, **own.get(name, {})) for name in branches}
         )
+        self.branch_dropout = BranchDropout(branch_dropout)
         extra = {"heads": fusion_heads} if fusion == "hierarchical" else {}
         self.fusion = create(
             "fusion",
@@ -100,7 +102,7 @@ class MultiModalNet(nn.Module):
                 f"prepare the data with data.window = {self.window} or rebuild the model"
             )
         x = self.input_norm(x)
-        feats = [branch(x, rpm) for branch in self.branches.values()]
+        feats = self.branch_dropout([branch(x, rpm) for branch in self.branches.values()])
         fused, weights = self.fusion(feats)
         self.modality_weights = None if weights is None else weights.detach()
         return fused

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from faultcli.models.layers import (
+    BranchDropout,
     CBAM1d,
     EMA2d,
     MixedPool1d,
@@ -126,3 +127,23 @@ def test_fuse_conv_bn_folds_batchnorms_and_keeps_outputs(name):
     x = torch.randn(4, 1, 1024)
     with torch.no_grad():
         torch.testing.assert_close(fused(x), net(x), atol=1e-4, rtol=1e-4)
+
+
+def test_branch_dropout_zeroes_whole_branches_and_keeps_one():
+    torch.manual_seed(0)
+    feats = [torch.randn(500, 8) + 5 for _ in range(3)]  # never zero by chance
+    drop = BranchDropout(0.6).train()
+    out = drop(feats)
+    kept = torch.stack([(f != 0).all(dim=1) for f in out], dim=1)  # (B, 3): branch kept whole
+    dropped = torch.stack([(f == 0).all(dim=1) for f in out], dim=1)
+    assert (kept | dropped).all()  # a branch is kept or zeroed as a whole, never in part
+    assert kept.any(dim=1).all()  # every sample keeps at least one branch
+    assert 0.3 < dropped.float().mean() < 0.7
+    for f, o, k in zip(feats, out, kept.T, strict=True):
+        assert torch.equal(o[k], f[k])  # kept features pass unchanged (no rescaling)
+    assert all(o is f for o, f in zip(drop.eval()(feats), feats, strict=True))  # identity at inference
+
+
+def test_branch_dropout_rejects_bad_probability():
+    with pytest.raises(ValueError, match="branch dropout"):
+        BranchDropout(1.0)
