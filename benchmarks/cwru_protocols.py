@@ -34,7 +34,6 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 
-MODELS = ("wdcnn", "band_linear", "multimodal_small", "multimodal_medium", "multimodal_large")
 RECIPES = {  # each model trains with its own recipe (sizes differ in learning rate, not only in width)
     "wdcnn": "recipes/wdcnn.toml",
     "band_linear": "recipes/band-linear.toml",
@@ -42,6 +41,7 @@ RECIPES = {  # each model trains with its own recipe (sizes differ in learning r
     "multimodal_medium": "recipes/medium.toml",
     "multimodal_large": "recipes/large.toml",
 }
+MODELS = tuple(RECIPES)
 LOADS = ("0", "1", "2", "3")
 LOCATION_MAP = (
     '{Normal = "normal", B007 = "ball", B014 = "ball", B021 = "ball", IR007 = "inner", '

@@ -71,13 +71,11 @@ def test_branch_subsets_with_every_fusion(branches, fusion):
 def test_branch_dropout_acts_in_training_only():
     tiny = dict(time_width=8, gru_hidden=8, spectrum_width=8, tf_width=8, branch_dim=32)
     model = create_model("multimodal_small", num_classes=3, window=WINDOW, branch_dropout=0.5, **tiny)
-    model.fusion.eval()  # only the branch dropout stays random below
-    model.head.eval()
     x = torch.randn(64, 1, WINDOW)
     with torch.no_grad():
         model.train()
-        for branch in model.branches.values():
-            branch.eval()
+        for part in [*model.branches.values(), model.fusion]:  # only the branch dropout stays random below
+            part.eval()
         trained = [model.forward_features(x) for _ in range(2)]
         model.eval()
         inferred = [model.forward_features(x) for _ in range(2)]
