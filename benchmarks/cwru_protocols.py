@@ -22,6 +22,7 @@ inference windows/s at batch 256, peak memory, parameters, FLOPs per window.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import sys
 import tempfile
@@ -247,12 +248,14 @@ def main() -> None:
 def save(name: str, runs: dict, label: str, speed_row: dict) -> None:
     """Merge into the stored results, re-read just before writing: benchmarks running side by side add up."""
     path = RESULTS / f"{name}.json"
-    results = json.loads(path.read_text()) if path.exists() else {}
-    results.setdefault("runs", {}).update(runs)
-    if speed_row:
-        results.setdefault("speed", {}).setdefault(label, {}).update(speed_row)
-    results["machine"] = machine()
-    write_results(name, results, table(results))
+    with open(RESULTS / f".{name}.lock", "w") as lock:  # two runs finishing together must not drop a row
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        results = json.loads(path.read_text()) if path.exists() else {}
+        results.setdefault("runs", {}).update(runs)
+        if speed_row:
+            results.setdefault("speed", {}).setdefault(label, {}).update(speed_row)
+        results["machine"] = machine()
+        write_results(name, results, table(results))
 
 
 if __name__ == "__main__":

@@ -65,17 +65,30 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), parsed
 
 
+def _list_index(node: list[Any], part: str, text: str) -> int:
+    """A key part naming an item of an array of tables (``augment.2.eq_db``): 0-based, in range."""
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(
+            f"override {text!r}: {part!r} is not an index of a list of {len(node)}; write a number from 0 to "
+            f"{len(node) - 1}"
+        )
+    return int(part)
+
+
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     out = copy.deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
-        node = out
+        node: Any = out
         for part in path[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
+            child = node[_list_index(node, part, text)] if isinstance(node, list) else node.setdefault(part, {})
+            if not isinstance(child, dict | list):
                 raise ConfigError(f"override {text!r}: {part!r} is not a section")
             node = child
-        node[path[-1]] = value
+        if isinstance(node, list):
+            node[_list_index(node, path[-1], text)] = value
+        else:
+            node[path[-1]] = value
     return out
 
 

@@ -194,6 +194,12 @@ class AugmentStage:
     warp: float = opt(0.0, "time warping: max speed change ±", min=0.0, max=0.5)
     mask: float = opt(0.0, "random masking: max masked fraction", min=0.0, max=0.9)
     impulses: int = opt(0, "max added impulses", min=0)
+    eq_db: float = opt(
+        0.0,
+        "random equaliser: smooth random gain over frequency within ± this many dB (another load or path)",
+        min=0.0,
+        max=40.0,
+    )
     prob: float = opt(0.5, "probability each augmentation is applied to a sample", min=0.0, max=1.0)
     # images
     flip: bool = opt(False, "random horizontal and vertical flips")

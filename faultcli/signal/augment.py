@@ -16,6 +16,9 @@ import torch
 
 # Impulse heights, in units of the window's std: strong enough to look like a knock, not to swamp it.
 IMPULSE_AMPLITUDE = (2.0, 6.0)
+# Interior control frequencies of the random equaliser's gain curve: a few broad bumps and dips, as a
+# changed transfer path or load reshapes the spectrum (FilterAugment, Nam et al. 2022, uses 3-6 bands).
+EQ_POINTS = 4
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,7 @@ class SignalAugment:
     warp: float = 0.0  # time warping: speed 1 ± warp, length kept
     mask: float = 0.0  # zero a contiguous run of up to this fraction of the window
     impulses: int = 0  # add 1..impulses spikes
+    eq_db: float = 0.0  # random equaliser: smooth gain curve over frequency within ± eq_db dB
     prob: float = 0.5  # chance that each augmentation touches a given sample
 
     @classmethod
@@ -38,7 +42,9 @@ class SignalAugment:
 
     @property
     def active(self) -> bool:
-        return self.prob > 0 and any((self.noise_std, self.shift, self.scale, self.warp, self.mask, self.impulses))
+        return self.prob > 0 and any(
+            (self.noise_std, self.shift, self.scale, self.warp, self.mask, self.impulses, self.eq_db)
+        )
 
 
 def _gen_device(generator: torch.Generator | None) -> torch.device:
@@ -114,6 +120,26 @@ def time_warp(x: torch.Tensor, warp: float, prob: float, generator: torch.Genera
     return _interp(x, pos)
 
 
+def random_eq(x: torch.Tensor, db: float, prob: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Filter chosen samples by a random gain curve: piecewise linear in dB between the spectrum's ends and
+    EQ_POINTS random frequencies, each point's gain U[-db, db]. Other samples come back unchanged."""
+    b, length = x.shape[0], x.shape[-1]
+    n_freq = length // 2 + 1
+    inner = _rand((b, EQ_POINTS), generator, x).sort(dim=-1).values * (n_freq - 1)
+    ends = torch.zeros(b, 1, device=x.device, dtype=x.dtype)
+    points = torch.cat([ends, inner, ends + (n_freq - 1)], dim=1).contiguous()  # (B, P) rising
+    gain = (2 * _rand((b, EQ_POINTS + 2), generator, x) - 1) * db
+    chosen = _chosen(x, prob, generator)
+    freq = torch.arange(n_freq, device=x.device, dtype=x.dtype).expand(b, n_freq).contiguous()
+    right = torch.searchsorted(points, freq, right=True).clamp(1, EQ_POINTS + 1)
+    lo, hi = points.gather(1, right - 1), points.gather(1, right)
+    w = ((freq - lo) / (hi - lo).clamp_min(1e-6)).clamp(0, 1)
+    curve_db = gain.gather(1, right - 1) * (1 - w) + gain.gather(1, right) * w  # (B, F)
+    curve = (10 ** (curve_db / 20)).view(b, *([1] * (x.dim() - 2)), n_freq)
+    out = torch.fft.irfft(torch.fft.rfft(x, dim=-1) * curve, n=length, dim=-1).to(x.dtype)
+    return torch.where(_per_sample(chosen, x), out, x)
+
+
 def random_mask(x: torch.Tensor, mask: float, prob: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """Zero a contiguous run of U[0, mask) · L samples at a random place in chosen samples."""
     length = x.shape[-1]
@@ -143,7 +169,7 @@ def add_impulses(x: torch.Tensor, impulses: int, prob: float, generator: torch.G
 
 
 def augment_batch(x: torch.Tensor, aug: SignalAugment, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Apply one stage: warp, shift, scale, mask, impulses, noise, each on its own random samples.
+    """Apply one stage: warp, equaliser, shift, scale, mask, impulses, noise, each on its own random samples.
 
     ``x`` is (B, 1, L) or (B, L) and keeps its shape, dtype and device; a zero amount or prob = 0 leaves
     the batch untouched.
@@ -152,6 +178,7 @@ def augment_batch(x: torch.Tensor, aug: SignalAugment, generator: torch.Generato
         return x
     steps = (
         (time_warp, aug.warp),
+        (random_eq, aug.eq_db),
         (time_shift, aug.shift),
         (scale_amplitude, aug.scale),
         (random_mask, aug.mask),

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,18 @@ def test_overrides_are_parsed_as_toml_and_bare_words_are_strings(tmp_path):
     assert cfg.train.lr == pytest.approx(3e-4)
     assert cfg.data.window == 2048 and cfg.data.split == "by-file"
     assert cfg.model.branches == ["fft"] and cfg.data.train_conditions == ["0", "1"]
+
+
+def test_overrides_reach_into_arrays_of_tables_by_index(tmp_path):
+    recipe = write(tmp_path / "r.toml", "[[augment]]\nstart_epoch = 0\nscale = 0.1\n[[augment]]\nstart_epoch = 5\n")
+    cfg = load_config(recipe, ["augment.1.eq_db=6", "augment.0.prob=0.2"])
+    assert [s.eq_db for s in cfg.augment] == [0.0, 6.0]
+    assert cfg.augment[0].prob == 0.2 and cfg.augment[0].scale == 0.1 and cfg.augment[1].start_epoch == 5
+    for bad in ("augment.2.eq_db=6", "augment.last.eq_db=6"):
+        with pytest.raises(ConfigError, match=r"not an index of a list of 2; write a number from 0 to 1"):
+            load_config(recipe, [bad])
+    with pytest.raises(ConfigError, match=r"augment\.eq_dbb|eq_dbb"):
+        load_config(recipe, ["augment.1.eq_dbb=6"])
 
 
 def test_unknown_key_names_path_and_suggests(tmp_path):
@@ -86,3 +99,19 @@ def test_every_shipped_recipe_validates():
     assert recipes, "no recipes shipped"
     for recipe in recipes:
         load_config(recipe)
+
+
+def test_transfer_recipe_is_the_benchmarked_configuration():
+    # README's load-pair rows for small-transfer.toml are measured as small.toml plus these overrides
+    recipes = Path(__file__).resolve().parents[2] / "recipes"
+    shipped = load_config(recipes / "small-transfer.toml")
+    measured = load_config(
+        recipes / "small.toml",
+        [
+            'model.branches=["time","fft","tf","bands"]',
+            "model.window_norm=true",
+            "augment.1.eq_db=12",
+            "augment.2.eq_db=12",
+        ],
+    )
+    assert replace(shipped, name="") == replace(measured, name="")

@@ -7,6 +7,7 @@ import torch
 
 from faultcli.config.schema import AugmentStage
 from faultcli.signal.augment import (
+    EQ_POINTS,
     IMPULSE_AMPLITUDE,
     SignalAugment,
     StagedAugmenter,
@@ -14,6 +15,7 @@ from faultcli.signal.augment import (
     add_noise,
     augment_batch,
     mixup,
+    random_eq,
     random_mask,
     scale_amplitude,
     stage_for_epoch,
@@ -21,7 +23,7 @@ from faultcli.signal.augment import (
     time_warp,
 )
 
-STRONG = SignalAugment(noise_std=0.2, shift=0.3, scale=0.3, warp=0.2, mask=0.3, impulses=3, prob=1.0)
+STRONG = SignalAugment(noise_std=0.2, shift=0.3, scale=0.3, warp=0.2, mask=0.3, impulses=3, eq_db=6.0, prob=1.0)
 
 
 def batch(b: int = 16, length: int = 256, seed: int = 0) -> torch.Tensor:
@@ -41,6 +43,7 @@ def test_prob_zero_or_no_amounts_is_identity():
         (scale_amplitude, 0.5),
         (time_shift, 0.5),
         (time_warp, 0.3),
+        (random_eq, 12.0),
         (random_mask, 0.5),
         (add_impulses, 4),
     ):
@@ -78,6 +81,21 @@ def test_scale_multiplies_each_window_within_range():
     per_row = ratio[:, 0, 0]
     assert torch.allclose(ratio, per_row[:, None, None].expand_as(ratio), atol=1e-5)
     assert ((per_row >= 0.7) & (per_row <= 1.3)).all() and per_row.std() > 0
+
+
+def test_random_eq_reshapes_each_spectrum_smoothly_within_its_db_range():
+    x = batch(b=32, length=1024).double()  # float64: the kink count below reads second differences
+    out = random_eq(x, 6.0, 1.0, gen())
+    gain_db = 20 * torch.log10(torch.fft.rfft(out, dim=-1).abs() / torch.fft.rfft(x, dim=-1).abs())[:, 0]
+    assert gain_db.abs().max() <= 6.0 + 1e-3
+    assert (gain_db.std(dim=-1) > 0.5).all()  # not a flat gain: the curve moves over frequency
+    # piecewise linear: the slope changes only near the EQ_POINTS random control frequencies
+    kinks = (gain_db.diff(dim=-1).diff(dim=-1).abs() > 1e-3).sum(dim=-1)
+    assert (kinks <= 2 * EQ_POINTS).all()
+    assert not torch.allclose(gain_db[0], gain_db[1])  # each window its own curve
+    some = random_eq(x, 6.0, 0.5, gen())
+    untouched = (some == x).all(-1).all(-1)
+    assert 0 < untouched.sum() < len(x)
 
 
 def test_noise_is_relative_to_each_windows_std():
