@@ -37,12 +37,29 @@ def read_recipe(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     return merge(base, raw)
 
 
+def _list_index(node: list[Any], part: str, where: str) -> int:
+    """A key part naming an item of an array of tables (``augment.2.eq_db``): 0-based, in range."""
+    if not part.isdigit() or int(part) >= len(node):
+        raise ConfigError(
+            f"{where}: {part!r} is not an index of a list of {len(node)}; write a number from 0 to {len(node) - 1}"
+        )
+    return int(part)
+
+
 def merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; any other value in ``top`` replaces the one in ``base``."""
+    """Tables merge key by key, and a table of numbered keys into an array of tables item by item; any
+    other value in ``top`` replaces the one in ``base``."""
     out = copy.deepcopy(base)
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = merge(out[key], value)
+        elif isinstance(value, dict) and isinstance(out.get(key), list):
+            # `[augment.1]` in a child recipe changes the parent's second [[augment]] stage, key by key
+            for part, item in value.items():
+                index = _list_index(out[key], part, f"recipe table [{key}.{part}]")
+                old = out[key][index]
+                both_tables = isinstance(item, dict) and isinstance(old, dict)
+                out[key][index] = merge(old, item) if both_tables else copy.deepcopy(item)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -65,28 +82,19 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), parsed
 
 
-def _list_index(node: list[Any], part: str, text: str) -> int:
-    """A key part naming an item of an array of tables (``augment.2.eq_db``): 0-based, in range."""
-    if not part.isdigit() or int(part) >= len(node):
-        raise ConfigError(
-            f"override {text!r}: {part!r} is not an index of a list of {len(node)}; write a number from 0 to "
-            f"{len(node) - 1}"
-        )
-    return int(part)
-
-
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     out = copy.deepcopy(raw)
     for text in overrides:
         path, value = parse_override(text)
+        where = f"override {text!r}"
         node: Any = out
         for part in path[:-1]:
-            child = node[_list_index(node, part, text)] if isinstance(node, list) else node.setdefault(part, {})
+            child = node[_list_index(node, part, where)] if isinstance(node, list) else node.setdefault(part, {})
             if not isinstance(child, dict | list):
                 raise ConfigError(f"override {text!r}: {part!r} is not a section")
             node = child
         if isinstance(node, list):
-            node[_list_index(node, path[-1], text)] = value
+            node[_list_index(node, path[-1], where)] = value
         else:
             node[path[-1]] = value
     return out

@@ -42,9 +42,7 @@ class SignalAugment:
 
     @property
     def active(self) -> bool:
-        return self.prob > 0 and any(
-            (self.noise_std, self.shift, self.scale, self.warp, self.mask, self.impulses, self.eq_db)
-        )
+        return self.prob > 0 and any(amount for _, amount in _steps(self))
 
 
 def _gen_device(generator: torch.Generator | None) -> torch.device:
@@ -176,7 +174,15 @@ def augment_batch(x: torch.Tensor, aug: SignalAugment, generator: torch.Generato
     """
     if not aug.active:
         return x
-    steps = (
+    for fn, amount in _steps(aug):
+        if amount:
+            x = fn(x, amount, aug.prob, generator)
+    return x
+
+
+def _steps(aug: SignalAugment) -> tuple[tuple[Any, float], ...]:
+    """(augmentation, amount) in the order a stage applies them; the one list of what a stage can do."""
+    return (
         (time_warp, aug.warp),
         (random_eq, aug.eq_db),
         (time_shift, aug.shift),
@@ -185,10 +191,6 @@ def augment_batch(x: torch.Tensor, aug: SignalAugment, generator: torch.Generato
         (add_impulses, aug.impulses),
         (add_noise, aug.noise_std),
     )
-    for fn, amount in steps:
-        if amount:
-            x = fn(x, amount, aug.prob, generator)
-    return x
 
 
 def mixup(

@@ -50,6 +50,16 @@ def test_overrides_reach_into_arrays_of_tables_by_index(tmp_path):
         load_config(recipe, ["augment.1.eq_dbb=6"])
 
 
+def test_a_child_recipe_changes_array_of_tables_items_by_index(tmp_path):
+    write(tmp_path / "base.toml", "[[augment]]\nstart_epoch = 0\nscale = 0.1\n[[augment]]\nstart_epoch = 5\n")
+    child = write(tmp_path / "child.toml", 'extends = "base.toml"\n[augment.1]\neq_db = 6.0\n')
+    cfg = load_config(child)
+    assert [(s.start_epoch, s.scale, s.eq_db) for s in cfg.augment] == [(0, 0.1, 0.0), (5, 0.0, 6.0)]
+    bad = write(tmp_path / "bad.toml", 'extends = "base.toml"\n[augment.2]\neq_db = 6.0\n')
+    with pytest.raises(ConfigError, match=r"\[augment\.2\].*not an index of a list of 2; write a number from 0 to 1"):
+        load_config(bad)
+
+
 def test_unknown_key_names_path_and_suggests(tmp_path):
     recipe = write(tmp_path / "r.toml", "[train]\nlrr = 0.1\n")
     with pytest.raises(ConfigError, match=r"train\.lrr.*did you mean 'train\.lr'"):
