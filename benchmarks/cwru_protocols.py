@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -33,7 +34,9 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
+from _common import RESULTS, machine, run_faultcli, run_measured, write_results  # noqa: E402
+
+from faultcli.runs import atomic_write_json  # noqa: E402
 
 RECIPES = {  # each model trains with its own recipe (sizes differ in learning rate, not only in width)
     "wdcnn": "recipes/wdcnn.toml",
@@ -108,14 +111,37 @@ def protocol_runs(protocol: str) -> list[tuple[str, list[str]]]:
     raise SystemExit(f"unknown protocol {protocol}")
 
 
-def per_load_accuracy(run_dir: Path) -> dict[str, float]:
-    pred = pd.read_csv(run_dir / "test" / "predictions.csv")
+def per_load_accuracy(predictions: Path) -> dict[str, float]:
+    pred = pd.read_csv(predictions)
     load = pred["file"].astype(str).str.extract(r"_(\d)\.mat$")[0]
     return {f"load{k}": float((g["true"] == g["predicted"]).mean()) for k, g in pred.groupby(load)}
 
 
 def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict:
-    return run_faultcli(["finetune"], recipe_for(model), out, [f"model.name={model}", *overrides, *extra])
+    """One finetune into ``out``; a run folder that already finished with the same overrides is reused
+    (``--runs``: lanes that train different seeds side by side, and a later ensemble, share their runs)."""
+    overrides = [f"model.name={model}", *overrides, *extra]
+    stamp = out / "benchmark_overrides.json"
+    if (out / "summary.json").exists() and stamp.exists():
+        if json.loads(stamp.read_text()) != overrides:
+            raise SystemExit(f"{out} holds a run with other overrides; remove it or choose another --runs folder")
+        return {**json.loads((out / "summary.json").read_text()), "wall_seconds": float("nan")}
+    result = run_faultcli(["finetune"], recipe_for(model), out, overrides)
+    atomic_write_json(stamp, overrides)
+    return result
+
+
+def evaluate_ensemble(members: list[Path], out: Path) -> dict:
+    """The members' test split evaluated as one ensemble (probabilities averaged) by `faultcli eval`."""
+    args = [x for member in members for x in ("--checkpoint", str(member))]
+    shutil.rmtree(out, ignore_errors=True)  # derived from the members alone: always evaluated afresh
+    measured = run_measured([sys.executable, "-m", "faultcli", "eval", *args, "--split", "test", "--out", str(out)])
+    summary = json.loads((out / "summary.json").read_text())
+    return {
+        "test_accuracy": summary["accuracy"],
+        "test_macro_f1": summary["macro_f1"],
+        "wall_seconds": measured["seconds"],
+    }
 
 
 def speed(model: str, extra: list[str], window: int = 1024, batch: int = 256) -> dict:
@@ -198,51 +224,110 @@ def main() -> None:
         default="cwru_protocols",
         help="results file name under benchmarks/results/ (a development study keeps its own, apart from the table)",
     )
+    parser.add_argument(
+        "--seeds",
+        default="",
+        help="train each part once per seed (comma list, e.g. 0,1,2): one row per seed (seed 0 the plain row, "
+        "others suffixed seedN)",
+    )
+    parser.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="with --seeds: also a row for the seeds' models as one ensemble (faultcli eval, probabilities averaged)",
+    )
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        default=None,
+        help="keep run folders here (default: a temporary folder); a run already there is reused, so lanes can "
+        "train different --seeds side by side and a last call with every seed and --ensemble only evaluates",
+    )
     args = parser.parse_args()
     measure_speed = args.speed == "only" or (args.speed == "auto" and not args.variant)
     unknown = sorted(set(args.models.split(",")) - set(RECIPES))
     if unknown:
         parser.error(f"unknown model(s) {', '.join(unknown)}; choose from {', '.join(RECIPES)}")
+    seeds: list[int | None] = [int(x) for x in args.seeds.split(",") if x.strip()] or [None]
+    if args.ensemble and len(seeds) < 2:
+        parser.error("--ensemble needs two or more --seeds")
     with tempfile.TemporaryDirectory() as tmp:
+        runs = args.runs or Path(tmp)
         for model in args.models.split(","):
             label = model + (f"+{args.variant}" if args.variant else "")
             speed_row = speed(model, args.extra) if measure_speed else {}
             for protocol in [] if args.speed == "only" else args.protocols.split(","):
-                accs, f1s, seconds, wall, pairs = [], [], [], [], {}
+                tallies = {seed: Tally() for seed in seeds}
+                ensemble = Tally()
                 for part, overrides in protocol_runs(protocol):
-                    out = Path(tmp) / f"{model}-{protocol}-{part}"
-                    r = train(model, overrides, args.extra, out)
-                    print(
-                        f"{protocol} {label} {part}: acc {r['test_accuracy']:.4f} f1 {r['test_macro_f1']:.4f} "
-                        f"({r['train_seconds']:.0f} s)",
-                        flush=True,
-                    )
-                    accs.append(r["test_accuracy"])
-                    f1s.append(r["test_macro_f1"])
-                    seconds.append(r["train_seconds"])
-                    wall.append(r["wall_seconds"])
-                    if protocol == "load-pairs":
-                        pairs.update({f"{part[4:]}->{k[4:]}": v for k, v in per_load_accuracy(out).items()})
-                    if protocol == "recording-time" and not args.variant:
-                        speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
-                        speed_row["peak_rss_mib"] = r["peak_rss_mib"]
-                        speed_row["train_seconds_recording_time"] = r["train_seconds"]
-                entry = {
-                    "protocol": protocol,
-                    "model": label,
-                    "macro_f1": float(np.mean(f1s)),
-                    "train_seconds": float(np.sum(seconds)),
-                    "wall_seconds": float(np.sum(wall)),
-                    "overrides": args.extra,
-                }
-                if pairs:  # the mean over the 12 pairs, and the worst pair
-                    entry.update(
-                        accuracy=float(np.mean(list(pairs.values()))), worst=float(min(pairs.values())), pairs=pairs
-                    )
-                else:
-                    entry["accuracy"] = float(np.mean(accs))
-                save(args.results, {f"{protocol}/{label}": entry}, label, speed_row)
+                    members = []
+                    for seed in seeds:
+                        out = runs / label / f"{protocol}-{part}" / ("run" if seed is None else f"seed{seed}")
+                        r = train(model, overrides, args.extra + ([] if seed is None else [f"seed={seed}"]), out)
+                        tallies[seed].add(protocol, part, r, out / "test" / "predictions.csv")
+                        print(f"{protocol} {suffixed(label, seed)} {part}: {tallies[seed].line()}", flush=True)
+                        members.append(out)
+                        if protocol == "recording-time" and not args.variant and seed in (None, 0):
+                            speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
+                            speed_row["peak_rss_mib"] = r["peak_rss_mib"]
+                            speed_row["train_seconds_recording_time"] = r["train_seconds"]
+                    if args.ensemble:
+                        out = runs / label / f"{protocol}-{part}" / f"ensemble{len(seeds)}"
+                        r = evaluate_ensemble(members, out)
+                        r["train_seconds"] = sum(tallies[seed].seconds[-1] for seed in seeds)
+                        ensemble.add(protocol, part, r, out / "predictions.csv")
+                        print(f"{protocol} {label} ensemble {part}: {ensemble.line()}", flush=True)
+                rows = {suffixed(label, seed): tally for seed, tally in tallies.items()}
+                if args.ensemble:
+                    rows[suffixed(label, f"ens{len(seeds)}")] = ensemble
+                entries = {}
+                for name, tally in rows.items():
+                    entries[f"{protocol}/{name}"] = tally.entry(protocol, name, args.extra)
+                    if tally is ensemble:
+                        entries[f"{protocol}/{name}"]["seeds"] = seeds
+                save(args.results, entries, label, speed_row)
             save(args.results, {}, label, speed_row)
+
+
+def suffixed(label: str, seed: int | str | None) -> str:
+    """A seed's row name: the plain label for seed 0 (or none), else ``label+seedN`` / ``label-seedN``."""
+    if seed in (None, 0):
+        return label
+    name = f"seed{seed}" if isinstance(seed, int) else seed
+    return f"{label}{'-' if '+' in label else '+'}{name}"
+
+
+class Tally:
+    """The parts of one protocol's row: accuracies, F1s and seconds per part; per-pair accuracies."""
+
+    def __init__(self) -> None:
+        self.accs, self.f1s, self.seconds, self.wall, self.pairs = [], [], [], [], {}
+
+    def add(self, protocol: str, part: str, result: dict, predictions: Path) -> None:
+        self.accs.append(result["test_accuracy"])
+        self.f1s.append(result["test_macro_f1"])
+        self.seconds.append(result["train_seconds"])
+        self.wall.append(result["wall_seconds"])
+        if protocol == "load-pairs":
+            self.pairs.update({f"{part[4:]}->{k[4:]}": v for k, v in per_load_accuracy(predictions).items()})
+
+    def line(self) -> str:
+        return f"acc {self.accs[-1]:.4f} f1 {self.f1s[-1]:.4f} ({self.seconds[-1]:.0f} s)"
+
+    def entry(self, protocol: str, label: str, extra: list[str]) -> dict:
+        entry = {
+            "protocol": protocol,
+            "model": label,
+            "macro_f1": float(np.mean(self.f1s)),
+            "train_seconds": float(np.sum(self.seconds)),
+            "wall_seconds": float(np.sum(self.wall)),  # NaN where a stored run was reused
+            "overrides": extra,
+        }
+        if self.pairs:  # the mean over the 12 pairs, and the worst pair
+            values = list(self.pairs.values())
+            entry.update(accuracy=float(np.mean(values)), worst=float(min(values)), pairs=self.pairs)
+        else:
+            entry["accuracy"] = float(np.mean(self.accs))
+        return entry
 
 
 def save(name: str, runs: dict, label: str, speed_row: dict) -> None:

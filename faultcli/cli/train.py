@@ -66,8 +66,15 @@ def finetune(
 
 @app.command("eval", rich_help_panel="Evaluate")
 def evaluate(
-    checkpoint: Annotated[
-        Path, typer.Option("--checkpoint", "-c", help="A checkpoint file, or a run folder (its checkpoints/best.pt).")
+    checkpoints: Annotated[
+        list[Path],
+        typer.Option(
+            "--checkpoint",
+            "-c",
+            help="A checkpoint file, or a run folder (its checkpoints/best.pt). Repeat it to evaluate an "
+            "ensemble (e.g. one run per seed): the members' probabilities are averaged; the first one's "
+            "recipe names the data.",
+        ),
     ],
     recipe: Recipe = None,
     overrides: Overrides = None,
@@ -79,14 +86,15 @@ def evaluate(
     """Evaluate a checkpoint on a split of its data, or on another labelled folder (--set data.root=...)."""
     from faultcli.errors import UserError
     from faultcli.services.common import start_run
-    from faultcli.services.evaluate import checkpoint_config, run_eval
+    from faultcli.services.evaluate import checkpoint_config, load_checkpoint_or_run, run_eval
 
     if split not in ("test", "val", "train", "all"):
         raise UserError(f"--split {split!r} is not a split; choose test, val, train or all")
-    state, cfg = checkpoint_config(checkpoint, recipe, overrides)
+    state, cfg = checkpoint_config(checkpoints[0], recipe, overrides)
+    members = [load_checkpoint_or_run(path) for path in checkpoints[1:]]
     if print_config:
         con.print_config(cfg)
         return
     with start_run("eval", cfg, name or cfg.name or "eval", out) as run:
-        summary = run_eval(state, cfg, split, run, con.ConsoleReporter())
+        summary = run_eval(state, cfg, split, run, con.ConsoleReporter(), members)
     con.print_summary(f"eval ({split})", summary, SUMMARY_KEYS, run.path)

@@ -248,38 +248,87 @@ def check_compatible(state: dict[str, Any], kit: TaskKit, cfg: Config) -> None:
             )
 
 
+def load_checkpoint_or_run(checkpoint: Path) -> dict[str, Any]:
+    """A checkpoint file, or a run folder (or runs/finetune/latest): its best checkpoint."""
+    checkpoint = Path(checkpoint)
+    return load_checkpoint(checkpoint / "checkpoints" / "best.pt" if checkpoint.is_dir() else checkpoint)
+
+
 def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str] | None) -> tuple[dict, Config]:
     """The checkpoint's own config, under the recipe and overrides, with its class list pinned."""
-    checkpoint = Path(checkpoint)
-    if checkpoint.is_dir():  # a run folder (or runs/finetune/latest): its best checkpoint
-        checkpoint = checkpoint / "checkpoints" / "best.pt"
-    state = load_checkpoint(checkpoint)
+    state = load_checkpoint_or_run(checkpoint)
     base = dict(state["config"])
     # the checkpoint's classes, in its order; a folder holding only some of them is fine
     base["data"] = {**base["data"], "classes": list(state["classes"]), "allow_missing_classes": True}
     return state, resolve_config(recipe, overrides, base=base)
 
 
-def run_eval(state: dict[str, Any], cfg: Config, split: str, run: Run, reporter: Reporter) -> dict[str, Any]:
-    """Evaluate a checkpoint on a split of its data, or on another labelled folder (data.root)."""
+def average_members(preds: list[dict[str, np.ndarray]], temperatures: list[float]) -> dict[str, np.ndarray]:
+    """One prediction from an ensemble's: the mean of the members' calibrated probabilities (returned as
+    its log, so that a softmax gives it back), their features side by side, their mean modality weights."""
+    probs = np.mean([softmax(p["logits"] / t) for p, t in zip(preds, temperatures, strict=True)], axis=0)
+    out = {
+        "logits": np.log(np.clip(probs, 1e-12, None)),
+        "features": np.concatenate([p["features"] for p in preds], axis=1),
+        "y": preds[0]["y"],
+    }
+    weights = [p.get("weights") for p in preds]
+    if all(w is not None and w.shape == weights[0].shape for w in weights):
+        out["weights"] = np.mean(weights, axis=0)
+    return out
+
+
+def run_eval(
+    state: dict[str, Any],
+    cfg: Config,
+    split: str,
+    run: Run,
+    reporter: Reporter,
+    members: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Evaluate a checkpoint on a split of its data, or on another labelled folder (data.root).
+
+    ``members``: further checkpoints evaluated with it as one ensemble (their probabilities averaged, each
+    under its own temperature and its own training statistics); same classes, window and sample rate.
+    """
+    states = [state, *(members or [])]
     if state.get("task") == "segmentation":
+        if len(states) > 1:
+            raise CheckpointError("segmentation checkpoints are evaluated one at a time; pass one --checkpoint")
         from faultcli.services.segment_eval import run_segment_eval
 
         return run_segment_eval(state, cfg, split, run, reporter)
     reporter = LogReporter(reporter, run.logger)
     set_threads(cfg.train.threads)
     device = pick_device(cfg.train.device)
-    kit = build_kit(cfg, reporter, data_info=state.get("data_info"))
-    check_compatible(state, kit, cfg)
-    model = load_model_for_eval(state, device)
-    fold = state.get("fold", -1)
-    rows = kit.rows(split, None if fold is None or fold < 0 else fold)
-    if len(rows) == 0:
-        raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
-    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
+    kits: dict[str, TaskKit] = {}  # members trained on the same data share one kit
+    preds, rows = [], None
+    for number, member in enumerate(states, 1):
+        info = member.get("data_info") or {}
+        key = repr(sorted(info.items()))
+        kit = kits[key] = kits.get(key) or build_kit(cfg, reporter, data_info=info or None)
+        check_compatible(member, kit, cfg)
+        fold = member.get("fold", -1)
+        member_rows = kit.rows(split, None if fold is None or fold < 0 else fold)
+        if rows is None:
+            rows = member_rows
+            if len(rows) == 0:
+                raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
+        elif not np.array_equal(rows, member_rows):
+            raise CheckpointError(
+                f"ensemble member {number} sees another {split} split (another k-fold fold?); "
+                "ensemble checkpoints trained on the same split"
+            )
+        model = load_model_for_eval(member, device)
+        preds.append(predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip))
+    temperatures = [float(m.get("temperature", 1.0)) for m in states]
     title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
-    detail = write_report(run.path, kit, rows, pred, cfg, title, float(state.get("temperature", 1.0)))
+    if len(states) == 1:
+        detail = write_report(run.path, kit, rows, preds[0], cfg, title, temperatures[0])
+    else:  # the members' temperatures are applied before averaging
+        title += f" (ensemble of {len(states)} checkpoints)"
+        detail = write_report(run.path, kit, rows, average_members(preds, temperatures), cfg, title)
     summary = {k: v for k, v in detail.items() if k != "files"}
-    summary.update({"split": split, "data_root": cfg.data.root})
+    summary.update({"split": split, "data_root": cfg.data.root, "members": len(states)})
     run.write_summary(summary)
     return summary

@@ -113,6 +113,33 @@ def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
     assert set(per_class) == {"B", "IR", "OR"} and "recall" in per_class["IR"]
 
 
+def test_eval_averages_an_ensemble_of_checkpoints(tmp_path):
+    import pandas as pd
+
+    runs = []
+    for seed, extra in ((0, []), (1, []), (0, ['data.classes=["B","IR"]'])):
+        cfg = load_config(recipe(tmp_path, "wdcnn"), [f"seed={seed}", "train.epochs=1", *extra])
+        with start_run("finetune", cfg, out=tmp_path / f"run{len(runs)}") as run:
+            train.finetune(cfg, run, reporter=_Null())
+        runs.append(tmp_path / f"run{len(runs)}")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    cmd = [sys.executable, "-m", "faultcli", "eval", "-c", str(runs[0]), "-c", str(runs[1] / "checkpoints" / "best.pt")]
+    done = subprocess.run(cmd + ["--out", str(tmp_path / "ens")], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "ens" / "summary.json").read_text())["members"] == 2
+    # each member's test probabilities (its own temperature applied), as finetune wrote them, averaged
+    members = [pd.read_csv(run / "test" / "predictions.csv") for run in runs[:2]]
+    ensemble = pd.read_csv(tmp_path / "ens" / "predictions.csv")
+    columns = ["p_B", "p_IR", "p_OR"]
+    assert (members[0][columns].to_numpy() != members[1][columns].to_numpy()).any()  # two different models
+    expected = (members[0][columns].to_numpy() + members[1][columns].to_numpy()) / 2
+    np.testing.assert_allclose(ensemble[columns].to_numpy(), expected, atol=2e-5)
+    assert list(ensemble["file"]) == list(members[0]["file"])
+    assert list(ensemble["predicted"]) == [columns[i][2:] for i in expected.argmax(1)]
+    mixed = subprocess.run(cmd[:-2] + ["-c", str(runs[2])], capture_output=True, text=True, env=env)
+    assert mixed.returncode == 2 and "classes" in mixed.stderr and "Traceback" not in mixed.stderr
+
+
 def test_finetune_kfold_reports_mean_and_std(tmp_path):
     (tmp_path / "data").mkdir()
     write_recordings(tmp_path / "data", loads=(0, 1, 2, 3))
