@@ -126,6 +126,7 @@ def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict
         if json.loads(stamp.read_text()) != overrides:
             raise SystemExit(f"{out} holds a run with other overrides; remove it or choose another --runs folder")
         return {**json.loads((out / "summary.json").read_text()), "wall_seconds": float("nan")}
+    shutil.rmtree(out, ignore_errors=True)  # a run that did not finish starts again
     result = run_faultcli(["finetune"], recipe_for(model), out, overrides)
     atomic_write_json(stamp, overrides)
     return result
