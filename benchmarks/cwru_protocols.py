@@ -243,6 +243,12 @@ def main() -> None:
         help="keep run folders here (default: a temporary folder); a run already there is reused, so lanes can "
         "train different --seeds side by side and a last call with every seed and --ensemble only evaluates",
     )
+    parser.add_argument(
+        "--ensemble-with",
+        default="",
+        help="with --ensemble: also take the same seeds of another row's runs into the ensemble (its label, e.g. "
+        "band_linear+bands128, already trained under --runs), one member per model and seed, equal weights",
+    )
     args = parser.parse_args()
     measure_speed = args.speed == "only" or (args.speed == "auto" and not args.variant)
     unknown = sorted(set(args.models.split(",")) - set(RECIPES))
@@ -272,14 +278,22 @@ def main() -> None:
                             speed_row["peak_rss_mib"] = r["peak_rss_mib"]
                             speed_row["train_seconds_recording_time"] = r["train_seconds"]
                     if args.ensemble:
-                        out = runs / label / f"{protocol}-{part}" / f"ensemble{len(seeds)}"
+                        if args.ensemble_with:
+                            members += [runs / args.ensemble_with / f"{protocol}-{part}" / f"seed{s}" for s in seeds]
+                            missing = [m for m in members if not (m / "summary.json").exists()]
+                            if missing:
+                                raise SystemExit(f"{missing[0]} is not trained; run the --ensemble-with row first")
+                        out = runs / label / f"{protocol}-{part}" / f"ensemble{len(members)}{args.ensemble_with}"
                         r = evaluate_ensemble(members, out)
-                        r["train_seconds"] = sum(tallies[seed].seconds[-1] for seed in seeds)
+                        r["train_seconds"] = sum(
+                            json.loads((m / "summary.json").read_text())["train_seconds"] for m in members
+                        )
                         ensemble.add(protocol, part, r, out / "predictions.csv")
                         print(f"{protocol} {label} ensemble {part}: {ensemble.line()}", flush=True)
                 rows = {suffixed(label, seed): tally for seed, tally in tallies.items()}
                 if args.ensemble:
-                    rows[suffixed(label, f"ens{len(seeds)}")] = ensemble
+                    with_other = f"-with-{args.ensemble_with}" if args.ensemble_with else ""
+                    rows[suffixed(label, f"ens{len(seeds)}{with_other}")] = ensemble
                 entries = {}
                 for name, tally in rows.items():
                     entries[f"{protocol}/{name}"] = tally.entry(protocol, name, args.extra)
