@@ -33,10 +33,18 @@ def run_measured(args: list[str], env: dict | None = None, cwd: Path = ROOT) -> 
     return {"seconds": seconds, "peak_rss_mib": usage.ru_maxrss / 1024, "output": output}
 
 
-def run_faultcli(command: list[str], recipe: str | Path, out: Path, overrides: list[str]) -> dict:
-    """``python -m faultcli <command> --recipe R --out OUT --set …`` in a child process: the run's
+def run_faultcli(command: list[str], recipe: str | Path | None, out: Path, overrides: list[str]) -> dict:
+    """``python -m faultcli <command> [--recipe R] --out OUT --set …`` in a child process: the run's
     summary.json with the wall seconds and peak RSS (MiB) of the whole process."""
-    args = [sys.executable, "-m", "faultcli", *command, "--recipe", str(recipe), "--out", str(out)]
+    args = [
+        sys.executable,
+        "-m",
+        "faultcli",
+        *command,
+        *(["--recipe", str(recipe)] if recipe else []),
+        "--out",
+        str(out),
+    ]
     for item in overrides:
         args += ["--set", item]
     measured = run_measured(args)

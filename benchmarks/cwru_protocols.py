@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, run_faultcli, run_measured, write_results  # noqa: E402
+from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 
 from faultcli.runs import atomic_write_json  # noqa: E402
 
@@ -133,15 +133,19 @@ def train(model: str, overrides: list[str], extra: list[str], out: Path) -> dict
 
 
 def evaluate_ensemble(members: list[Path], out: Path) -> dict:
-    """The members' test split evaluated as one ensemble (probabilities averaged) by `faultcli eval`."""
-    args = [x for member in members for x in ("--checkpoint", str(member))]
+    """The members' test split evaluated as one ensemble (probabilities averaged) by `faultcli eval`; its
+    training seconds are the members' together."""
+    missing = [m for m in members if not (m / "summary.json").exists()]
+    if missing:
+        raise SystemExit(f"{missing[0]} is not trained; train that row (its --variant and --seeds) first")
     shutil.rmtree(out, ignore_errors=True)  # derived from the members alone: always evaluated afresh
-    measured = run_measured([sys.executable, "-m", "faultcli", "eval", *args, "--split", "test", "--out", str(out)])
-    summary = json.loads((out / "summary.json").read_text())
+    args = ["eval", *(x for member in members for x in ("--checkpoint", str(member))), "--split", "test"]
+    summary = run_faultcli(args, None, out, [])
     return {
         "test_accuracy": summary["accuracy"],
         "test_macro_f1": summary["macro_f1"],
-        "wall_seconds": measured["seconds"],
+        "train_seconds": sum(json.loads((m / "summary.json").read_text())["train_seconds"] for m in members),
+        "wall_seconds": summary["wall_seconds"],
     }
 
 
@@ -258,49 +262,53 @@ def main() -> None:
     if args.ensemble and len(seeds) < 2:
         parser.error("--ensemble needs two or more --seeds")
     with tempfile.TemporaryDirectory() as tmp:
-        runs = args.runs or Path(tmp)
         for model in args.models.split(","):
             label = model + (f"+{args.variant}" if args.variant else "")
             speed_row = speed(model, args.extra) if measure_speed else {}
             for protocol in [] if args.speed == "only" else args.protocols.split(","):
-                tallies = {seed: Tally() for seed in seeds}
-                ensemble = Tally()
-                for part, overrides in protocol_runs(protocol):
-                    members = []
-                    for seed in seeds:
-                        out = runs / label / f"{protocol}-{part}" / ("run" if seed is None else f"seed{seed}")
-                        r = train(model, overrides, args.extra + ([] if seed is None else [f"seed={seed}"]), out)
-                        tallies[seed].add(protocol, part, r, out / "test" / "predictions.csv")
-                        print(f"{protocol} {suffixed(label, seed)} {part}: {tallies[seed].line()}", flush=True)
-                        members.append(out)
-                        if protocol == "recording-time" and not args.variant and seed in (None, 0):
-                            speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
-                            speed_row["peak_rss_mib"] = r["peak_rss_mib"]
-                            speed_row["train_seconds_recording_time"] = r["train_seconds"]
-                    if args.ensemble:
-                        if args.ensemble_with:
-                            members += [runs / args.ensemble_with / f"{protocol}-{part}" / f"seed{s}" for s in seeds]
-                            missing = [m for m in members if not (m / "summary.json").exists()]
-                            if missing:
-                                raise SystemExit(f"{missing[0]} is not trained; run the --ensemble-with row first")
-                        out = runs / label / f"{protocol}-{part}" / f"ensemble{len(members)}{args.ensemble_with}"
-                        r = evaluate_ensemble(members, out)
-                        r["train_seconds"] = sum(
-                            json.loads((m / "summary.json").read_text())["train_seconds"] for m in members
-                        )
-                        ensemble.add(protocol, part, r, out / "predictions.csv")
-                        print(f"{protocol} {label} ensemble {part}: {ensemble.line()}", flush=True)
-                rows = {suffixed(label, seed): tally for seed, tally in tallies.items()}
-                if args.ensemble:
-                    with_other = f"-with-{args.ensemble_with}" if args.ensemble_with else ""
-                    rows[suffixed(label, f"ens{len(seeds)}{with_other}")] = ensemble
-                entries = {}
-                for name, tally in rows.items():
-                    entries[f"{protocol}/{name}"] = tally.entry(protocol, name, args.extra)
-                    if tally is ensemble:
-                        entries[f"{protocol}/{name}"]["seeds"] = seeds
+                entries = run_protocol(model, label, protocol, seeds, args, args.runs or Path(tmp), speed_row)
                 save(args.results, entries, label, speed_row)
             save(args.results, {}, label, speed_row)
+
+
+def run_protocol(
+    model: str,
+    label: str,
+    protocol: str,
+    seeds: list[int | None],
+    args: argparse.Namespace,
+    runs: Path,
+    speed_row: dict,
+) -> dict[str, dict]:
+    """Every part of ``protocol`` trained once per seed, and with ``--ensemble`` evaluated as one ensemble:
+    the result rows by key. A recording-time run of the plain model fills in ``speed_row``'s training figures."""
+    tallies = {seed: Tally() for seed in seeds}
+    ensemble = Tally()
+    for part, overrides in protocol_runs(protocol):
+        folder = runs / label / f"{protocol}-{part}"
+        members = []
+        for seed in seeds:
+            out = folder / ("run" if seed is None else f"seed{seed}")
+            r = train(model, overrides, args.extra + ([] if seed is None else [f"seed={seed}"]), out)
+            tallies[seed].add(protocol, part, r, out / "test" / "predictions.csv")
+            print(f"{protocol} {suffixed(label, seed)} {part}: {tallies[seed].line()}", flush=True)
+            members.append(out)
+            if protocol == "recording-time" and not args.variant and seed in (None, 0):
+                speed_row["train_windows_per_s"] = r["n_train"] * r["epochs_run"] / r["train_seconds"]
+                speed_row["peak_rss_mib"] = r["peak_rss_mib"]
+                speed_row["train_seconds_recording_time"] = r["train_seconds"]
+        if args.ensemble:
+            if args.ensemble_with:
+                members += [runs / args.ensemble_with / f"{protocol}-{part}" / f"seed{s}" for s in seeds]
+            out = folder / f"ensemble{len(members)}{args.ensemble_with}"
+            ensemble.add(protocol, part, evaluate_ensemble(members, out), out / "predictions.csv")
+            print(f"{protocol} {label} ensemble {part}: {ensemble.line()}", flush=True)
+    rows = {suffixed(label, seed): tally for seed, tally in tallies.items()}
+    entries = {f"{protocol}/{name}": tally.entry(protocol, name, args.extra) for name, tally in rows.items()}
+    if args.ensemble:
+        name = suffixed(label, f"ens{len(seeds)}" + (f"-with-{args.ensemble_with}" if args.ensemble_with else ""))
+        entries[f"{protocol}/{name}"] = {**ensemble.entry(protocol, name, args.extra), "seeds": seeds}
+    return entries
 
 
 def suffixed(label: str, seed: int | str | None) -> str:
