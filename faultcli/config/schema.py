@@ -108,6 +108,9 @@ class ModelConfig:
         False, "standardise each window by its own mean and std at the model's input (load-invariant amplitude)"
     )
     n_bands: int = opt(64, "equal-width frequency bands of the band spectrum (bands branch, band_linear)", min=4)
+    wide_bands: int = opt(
+        0, "multimodal: a linear read-out of this many band shares beside the deep head (0 = off)", min=0
+    )
     branch_dropout: float = opt(
         0.0,
         "training only: chance of zeroing each branch's features per sample (one branch always kept)",

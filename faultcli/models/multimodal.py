@@ -5,6 +5,7 @@ Reads top-down: the model, then the registered sizes (same class, different widt
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -25,6 +26,12 @@ class MultiModalNet(nn.Module):
     ``order_normalize``; without it the nominal speed is assumed. After each forward, ``modality_weights``
     holds the batch's (B, n_branches) level-1 fusion weights (detached), or None for the concat fusion.
     ``arcface`` is the training-only margin head on the fused features; ``forward`` uses the softmax head.
+
+    ``wide_bands = N`` (0 = off) adds a wide read-out beside that deep one, as in wide-and-deep models:
+    ``band_linear`` on N band shares, whose features are appended to the fused ones. Each read-out is
+    trained by its own loss (``head_logits``) so the deep head, which fits the source load at once, cannot
+    starve the linear one of gradient; the prediction averages their probabilities. The linear read-out is
+    what transfers across loads (band_linear's rows in the README), the deep one what separates the rest.
     """
 
     def __init__(
@@ -51,6 +58,7 @@ class MultiModalNet(nn.Module):
         fusion_heads: int = 4,
         n_bands: int = 64,
         branch_dropout: float = 0.0,
+        wide_bands: int = 0,
     ) -> None:
         super().__init__()
         branches = list(branches)
@@ -84,9 +92,15 @@ class MultiModalNet(nn.Module):
             dropout=min(dropout, 0.1),  # light inside the fusion; the recipe's dropout is the classifier's
             **extra,
         )
-        self.num_features = feature_dim
+        self.fused_dim = feature_dim
         self.head = SoftmaxHead(feature_dim, num_classes, hidden=feature_dim, dropout=dropout)
         self.arcface = ArcFaceHead(feature_dim, num_classes, margin=arcface_margin, scale=arcface_scale)
+        self.wide = (
+            create("model", "band_linear", num_classes=num_classes, window=window, n_bands=wide_bands)
+            if wide_bands
+            else None
+        )
+        self.num_features = feature_dim + wide_bands
         self.modality_weights: torch.Tensor | None = None
 
     @property
@@ -95,7 +109,10 @@ class MultiModalNet(nn.Module):
         return list(self.branches)
 
     def forward_features(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, 1, window) → fused features (B, num_features); records ``modality_weights``."""
+        """(B, 1, window) → fused features, then the wide read-out's band features: (B, num_features).
+
+        Records ``modality_weights``.
+        """
         if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] != self.window:
             raise DataError(
                 f"model expects windows shaped (B, 1, {self.window}), got {tuple(x.shape)}; "
@@ -105,11 +122,28 @@ class MultiModalNet(nn.Module):
         feats = self.branch_dropout([branch(x, rpm) for branch in self.branches.values()])
         fused, weights = self.fusion(feats)
         self.modality_weights = None if weights is None else weights.detach()
-        return fused
+        if self.wide is None:
+            return fused
+        return torch.cat([fused, self.wide.forward_features(x)], dim=1)
+
+    def margin_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """The fused features alone, which the ArcFace margin shapes (B, fused_dim)."""
+        return feats[:, : self.fused_dim]
+
+    def head_logits(self, feats: torch.Tensor) -> list[torch.Tensor]:
+        """Each read-out's logits, each to be trained by the loss: the softmax head's, then the wide one's."""
+        logits = [self.head(feats[:, : self.fused_dim])]
+        if self.wide is not None:
+            logits.append(self.wide.forward_head(feats[:, self.fused_dim :]))
+        return logits
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        """Fused features (B, num_features) → softmax-head logits (B, num_classes)."""
-        return self.head(feats)
+        """Features (B, num_features) → logits (B, num_classes): log of the read-outs' mean probabilities."""
+        logits = self.head_logits(feats)
+        if len(logits) == 1:
+            return logits[0]
+        log_probs = torch.stack([part.log_softmax(dim=1) for part in logits])
+        return torch.logsumexp(log_probs, dim=0) - math.log(len(logits))
 
     def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         return self.forward_head(self.forward_features(x, rpm))

@@ -69,6 +69,7 @@ def vibration_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | N
         "nominal_rpm": m.nominal_rpm,
         "window_norm": m.window_norm,
         "n_bands": m.n_bands,
+        "wide_bands": m.wide_bands,
         "branch_dropout": m.branch_dropout,
         "dropout": m.dropout,
         "feature_dim": m.feature_dim,

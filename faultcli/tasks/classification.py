@@ -56,11 +56,14 @@ class ClassificationHooks(TaskHooks):
             x, targets = mixup(x, F.one_hot(y, self.num_classes).float(), self.mixup_alpha, self.generator)
             margin_labels = targets.argmax(1)  # ArcFace needs one label: each mixed sample's dominant one
         features = model.forward_features(x, **extra)
-        logits = model.forward_head(features)
-        loss = self.loss_fn(logits, targets)
+        # a model with several read-outs (multimodal with a wide one) trains each by the loss
+        parts = model.head_logits(features) if hasattr(model, "head_logits") else [model.forward_head(features)]
+        loss = sum(self.loss_fn(part, targets) for part in parts)
         arcface = getattr(model, "arcface", None)
         if self.current_arcface > 0 and arcface is not None:
-            loss = loss + self.current_arcface * F.cross_entropy(arcface(features, margin_labels), margin_labels)
+            margin_in = model.margin_features(features) if hasattr(model, "margin_features") else features
+            loss = loss + self.current_arcface * F.cross_entropy(arcface(margin_in, margin_labels), margin_labels)
+        logits = parts[0] if len(parts) == 1 else model.forward_head(features)
         acc = (logits.argmax(1) == y).float().mean().item()
         return loss, {"acc": acc}
 

@@ -148,3 +148,39 @@ def test_tiny_overfit(name, one_thread):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_wide_read_out_averages_probabilities_and_trains_by_its_own_loss(one_thread):
+    from faultcli.tasks.classification import ClassificationHooks
+
+    torch.manual_seed(0)
+    model = create_model(
+        "multimodal_small", num_classes=2, window=WINDOW, branches=["fft"], spectrum_width=8, wide_bands=32
+    )
+    assert model.num_features == model.fused_dim + 32 == 160
+    x, y = _two_tone_batch()
+    model.eval()
+    with torch.no_grad():
+        feats = model.forward_features(x)
+        deep, wide = model.head_logits(feats)
+        mean_probs = (deep.softmax(1) + wide.softmax(1)) / 2
+        assert torch.allclose(model(x).exp(), mean_probs, atol=1e-5)
+        assert torch.equal(model.margin_features(feats), feats[:, :128])
+        assert model.arcface(model.margin_features(feats), y).shape == (len(y), 2)
+
+    # the hook sums one loss per read-out: the wide (linear) one learns even while the deep one fits
+    model.train()
+    hooks = ClassificationHooks(torch.nn.CrossEntropyLoss(), 2, arcface_weight=[[0, 0.3]])
+    hooks.on_epoch_start(None, 0)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    wide_losses = []
+    for _ in range(20):
+        loss, _ = hooks.training_step(model, {"x": x, "y": y}, 0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            wide_losses.append(
+                torch.nn.functional.cross_entropy(model.head_logits(model.forward_features(x))[1], y).item()
+            )
+    assert wide_losses[-1] < 0.5 * wide_losses[0]

@@ -74,7 +74,12 @@ batch_size = 64
 
 @pytest.mark.parametrize(
     ("model", "overrides"),
-    [("wdcnn", []), ("multimodal_small", []), ("band_linear", ["train.ema_epochs=1", "train.tie_break_metric=epoch"])],
+    [
+        ("wdcnn", []),
+        ("multimodal_small", []),
+        ("multimodal_small", ["model.wide_bands=16"]),
+        ("band_linear", ["train.ema_epochs=1", "train.tie_break_metric=epoch"]),
+    ],
 )
 def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
     cfg = load_config(recipe(tmp_path, model), overrides)
@@ -88,6 +93,8 @@ def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 2
     state = load_checkpoint(run_dir / "checkpoints" / "best.pt")
     assert state["classes"] == ["B", "IR", "OR"] and state["model_name"] == model
+    if "model.wide_bands=16" in overrides:  # the wide read-out is rebuilt from the checkpoint
+        assert state["model_kwargs"]["wide_bands"] == 16
 
     state, eval_cfg = checkpoint_config(run_dir, None, [])
     with start_run("eval", eval_cfg, out=tmp_path / "eval") as eval_run:
