@@ -111,6 +111,9 @@ class ModelConfig:
     wide_bands: int = opt(
         0, "multimodal: a linear read-out of this many band shares beside the deep head (0 = off)", min=0
     )
+    wide_clean: bool = opt(
+        False, "train the wide read-out on the batch before augmentation and mixup, by plain cross-entropy"
+    )
     branch_dropout: float = opt(
         0.0,
         "training only: chance of zeroing each branch's features per sample (one branch always kept)",

@@ -32,6 +32,10 @@ class MultiModalNet(nn.Module):
     trained by its own loss (``head_logits``) so the deep head, which fits the source load at once, cannot
     starve the linear one of gradient; the prediction averages their probabilities. The linear read-out is
     what transfers across loads (band_linear's rows in the README), the deep one what separates the rest.
+    ``wide_clean`` trains the wide read-out as band_linear is trained alone: on the batch before
+    augmentation and mixup (``forward_features(..., clean=batch)``), by plain cross-entropy; its features
+    are built to be invariant, and augmentation and the focal loss only blur them (fan-end diagnostics,
+    README session 10). ``clean_readouts`` tells the training hook how many trailing read-outs read so.
     """
 
     def __init__(
@@ -59,6 +63,7 @@ class MultiModalNet(nn.Module):
         n_bands: int = 64,
         branch_dropout: float = 0.0,
         wide_bands: int = 0,
+        wide_clean: bool = False,
     ) -> None:
         super().__init__()
         branches = list(branches)
@@ -101,6 +106,7 @@ class MultiModalNet(nn.Module):
             else None
         )
         self.num_features = feature_dim + wide_bands
+        self.clean_readouts = int(bool(wide_bands) and wide_clean)
         self.modality_weights: torch.Tensor | None = None
 
     @property
@@ -108,9 +114,12 @@ class MultiModalNet(nn.Module):
         """Branch names in the order of ``modality_weights`` columns."""
         return list(self.branches)
 
-    def forward_features(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
+    def forward_features(
+        self, x: torch.Tensor, rpm: torch.Tensor | None = None, clean: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """(B, 1, window) → fused features, then the wide read-out's band features: (B, num_features).
 
+        ``clean`` (training only): the batch before augmentation, which the wide read-out reads instead.
         Records ``modality_weights``.
         """
         if x.dim() != 3 or x.shape[1] != 1 or x.shape[-1] != self.window:
@@ -124,7 +133,8 @@ class MultiModalNet(nn.Module):
         self.modality_weights = None if weights is None else weights.detach()
         if self.wide is None:
             return fused
-        return torch.cat([fused, self.wide.forward_features(x)], dim=1)
+        wide_in = x if clean is None else self.input_norm(clean)
+        return torch.cat([fused, self.wide.forward_features(wide_in)], dim=1)
 
     def margin_features(self, feats: torch.Tensor) -> torch.Tensor:
         """The fused features alone, which the ArcFace margin shapes (B, fused_dim)."""

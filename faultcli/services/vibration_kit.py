@@ -70,6 +70,7 @@ def vibration_kit(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | N
         "window_norm": m.window_norm,
         "n_bands": m.n_bands,
         "wide_bands": m.wide_bands,
+        "wide_clean": m.wide_clean,
         "branch_dropout": m.branch_dropout,
         "dropout": m.dropout,
         "feature_dim": m.feature_dim,

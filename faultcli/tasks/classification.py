@@ -55,10 +55,17 @@ class ClassificationHooks(TaskHooks):
             # inputs mix; model inputs in `extra` (rpm, edge maps) stay with each sample
             x, targets = mixup(x, F.one_hot(y, self.num_classes).float(), self.mixup_alpha, self.generator)
             margin_labels = targets.argmax(1)  # ArcFace needs one label: each mixed sample's dominant one
+        # the model's last `clean_readouts` read-outs read the batch as loaded (no augmentation, no mixup)
+        # and learn by plain cross-entropy, as a linear model of invariant features is trained alone
+        clean = int(getattr(model, "clean_readouts", 0))
+        if clean:
+            extra["clean"] = batch["x"]
         features = model.forward_features(x, **extra)
-        # a model with several read-outs (multimodal with a wide one) trains each by the loss
+        # a model with several read-outs (multimodal with a wide one) trains each by its own loss
         parts = model.head_logits(features) if hasattr(model, "head_logits") else [model.forward_head(features)]
-        loss = sum(self.loss_fn(part, targets) for part in parts)
+        augmented = len(parts) - clean
+        loss = sum(self.loss_fn(part, targets) for part in parts[:augmented])
+        loss = loss + sum(F.cross_entropy(part, y) for part in parts[augmented:])
         arcface = getattr(model, "arcface", None)
         if self.current_arcface > 0 and arcface is not None:
             margin_in = model.margin_features(features) if hasattr(model, "margin_features") else features

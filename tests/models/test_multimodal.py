@@ -150,16 +150,44 @@ def test_tiny_overfit(name, one_thread):
     assert losses[-1] < 0.1 * losses[0]
 
 
-def test_wide_read_out_averages_probabilities_and_trains_by_its_own_loss(one_thread):
+def _wide_model(wide_clean=False):
+    torch.manual_seed(0)
+    return create_model(
+        "multimodal_small",
+        num_classes=2,
+        window=WINDOW,
+        branches=["fft"],
+        spectrum_width=8,
+        wide_bands=32,
+        wide_clean=wide_clean,
+    )
+
+
+def _train_wide(model, augment=None, steps=20):
+    """Train through the classification hook; the wide read-out's loss on the clean batch, first and last."""
     from faultcli.tasks.classification import ClassificationHooks
 
-    torch.manual_seed(0)
-    model = create_model(
-        "multimodal_small", num_classes=2, window=WINDOW, branches=["fft"], spectrum_width=8, wide_bands=32
-    )
-    assert model.num_features == model.fused_dim + 32 == 160
     x, y = _two_tone_batch()
-    model.eval()
+    model.train()
+    hooks = ClassificationHooks(torch.nn.CrossEntropyLoss(), 2, arcface_weight=[[0, 0.3]], augment=augment)
+    hooks.on_epoch_start(None, 0)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    wide_losses = []
+    for _ in range(steps):
+        loss, _ = hooks.training_step(model, {"x": x, "y": y}, 0)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            wide = model.head_logits(model.forward_features(x))[1]
+            wide_losses.append(torch.nn.functional.cross_entropy(wide, y).item())
+    return wide_losses[0], wide_losses[-1]
+
+
+def test_wide_read_out_averages_probabilities_and_trains_by_its_own_loss(one_thread):
+    model = _wide_model().eval()
+    assert model.num_features == model.fused_dim + 32 == 160 and model.clean_readouts == 0
+    x, y = _two_tone_batch()
     with torch.no_grad():
         feats = model.forward_features(x)
         deep, wide = model.head_logits(feats)
@@ -167,20 +195,17 @@ def test_wide_read_out_averages_probabilities_and_trains_by_its_own_loss(one_thr
         assert torch.allclose(model(x).exp(), mean_probs, atol=1e-5)
         assert torch.equal(model.margin_features(feats), feats[:, :128])
         assert model.arcface(model.margin_features(feats), y).shape == (len(y), 2)
-
     # the hook sums one loss per read-out: the wide (linear) one learns even while the deep one fits
-    model.train()
-    hooks = ClassificationHooks(torch.nn.CrossEntropyLoss(), 2, arcface_weight=[[0, 0.3]])
-    hooks.on_epoch_start(None, 0)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    wide_losses = []
-    for _ in range(20):
-        loss, _ = hooks.training_step(model, {"x": x, "y": y}, 0)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            wide_losses.append(
-                torch.nn.functional.cross_entropy(model.head_logits(model.forward_features(x))[1], y).item()
-            )
-    assert wide_losses[-1] < 0.5 * wide_losses[0]
+    first, last = _train_wide(model)
+    assert last < 0.5 * first
+
+
+def test_clean_wide_read_out_learns_from_the_batch_before_augmentation(one_thread):
+    def scramble(x, extra, epoch, generator):  # an "augmentation" that leaves nothing to learn
+        return torch.randn(x.shape, generator=generator), extra
+
+    first, last = _train_wide(_wide_model(wide_clean=True), augment=scramble)
+    assert _wide_model(wide_clean=True).clean_readouts == 1
+    assert last < 0.5 * first
+    first, last = _train_wide(_wide_model(wide_clean=False), augment=scramble)
+    assert last > 0.8 * first  # the same read-out fed the augmented batch learns nothing
