@@ -11,6 +11,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
+
 from faultcli.runs import atomic_write_json, atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +52,11 @@ def run_faultcli(command: list[str], recipe: str | Path | None, out: Path, overr
     measured = run_measured(args)
     summary = json.loads((Path(out) / "summary.json").read_text())
     return {**summary, "wall_seconds": measured["seconds"], "peak_rss_mib": measured["peak_rss_mib"]}
+
+
+def recording_load(files: pd.Series) -> pd.Series:
+    """The motor load (0–3) of each CWRU recording named ``…_<load>.mat``, as a string."""
+    return files.astype(str).str.extract(r"_(\d)\.mat$")[0]
 
 
 def machine() -> dict:

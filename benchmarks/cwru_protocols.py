@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
+from _common import RESULTS, machine, recording_load, run_faultcli, write_results  # noqa: E402
 
 from faultcli.runs import atomic_write_json  # noqa: E402
 
@@ -113,7 +113,7 @@ def protocol_runs(protocol: str) -> list[tuple[str, list[str]]]:
 
 def per_load_accuracy(predictions: Path) -> dict[str, float]:
     pred = pd.read_csv(predictions)
-    load = pred["file"].astype(str).str.extract(r"_(\d)\.mat$")[0]
+    load = recording_load(pred["file"])
     return {f"load{k}": float((g["true"] == g["predicted"]).mean()) for k, g in pred.groupby(load)}
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import machine, write_results
+from _common import machine, recording_load, write_results
 
 from faultcli.models.layers import fuse_conv_bn
 from faultcli.progress import NullReporter
@@ -40,11 +40,11 @@ def readout_predictions(run: Path, batch_size: int = 512) -> tuple[dict[str, np.
         for start in range(0, len(rows), batch_size):
             batch = kit.fetch(rows[start : start + batch_size])
             feats = model.forward_features(batch["x"], **batch.get("extra", {}))
-            for name, logits in zip(READOUTS, [*model.head_logits(feats), model.forward_head(feats)], strict=True):
+            parts = model.head_logits(feats)
+            for name, logits in zip(READOUTS, [*parts, model.combine_readouts(parts)], strict=True):
                 preds[name].append(logits.argmax(1))
             labels.append(batch["y"])
-    files = kit.describe(rows)["file"].astype(str)
-    loads = files.str.extract(r"_(\d)\.mat$")[0].to_numpy()
+    loads = recording_load(kit.describe(rows)["file"]).to_numpy()
     return {k: torch.cat(v).numpy() for k, v in preds.items()}, torch.cat(labels).numpy(), loads
 
 

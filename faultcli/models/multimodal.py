@@ -147,13 +147,17 @@ class MultiModalNet(nn.Module):
             logits.append(self.wide.forward_head(feats[:, self.fused_dim :]))
         return logits
 
-    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        """Features (B, num_features) → logits (B, num_classes): log of the read-outs' mean probabilities."""
-        logits = self.head_logits(feats)
+    @staticmethod
+    def combine_readouts(logits: list[torch.Tensor]) -> torch.Tensor:
+        """``head_logits``'s read-outs → one prediction (B, num_classes): log of their mean probabilities."""
         if len(logits) == 1:
             return logits[0]
         log_probs = torch.stack([part.log_softmax(dim=1) for part in logits])
         return torch.logsumexp(log_probs, dim=0) - math.log(len(logits))
+
+    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
+        """Features (B, num_features) → logits (B, num_classes): the read-outs combined."""
+        return self.combine_readouts(self.head_logits(feats))
 
     def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
         return self.forward_head(self.forward_features(x, rpm))

@@ -61,7 +61,8 @@ class ClassificationHooks(TaskHooks):
         if clean:
             extra["clean"] = batch["x"]
         features = model.forward_features(x, **extra)
-        # a model with several read-outs (multimodal with a wide one) trains each by its own loss
+        # a model with several read-outs (multimodal with a wide one) trains each by its own loss and
+        # predicts by its combine_readouts
         parts = model.head_logits(features) if hasattr(model, "head_logits") else [model.forward_head(features)]
         augmented = len(parts) - clean
         loss = sum(self.loss_fn(part, targets) for part in parts[:augmented])
@@ -70,7 +71,7 @@ class ClassificationHooks(TaskHooks):
         if self.current_arcface > 0 and arcface is not None:
             margin_in = model.margin_features(features) if hasattr(model, "margin_features") else features
             loss = loss + self.current_arcface * F.cross_entropy(arcface(margin_in, margin_labels), margin_labels)
-        logits = parts[0] if len(parts) == 1 else model.forward_head(features)
+        logits = parts[0] if len(parts) == 1 else model.combine_readouts(parts)
         acc = (logits.argmax(1) == y).float().mean().item()
         return loss, {"acc": acc}
 
