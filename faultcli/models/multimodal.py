@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from faultcli.errors import ConfigError, DataError
+from faultcli.models.branches.bands import check_band_count
 from faultcli.models.heads import ArcFaceHead, SoftmaxHead
 from faultcli.models.layers import BranchDropout, WindowStandardize
 from faultcli.registry import create, register
@@ -100,11 +101,10 @@ class MultiModalNet(nn.Module):
         self.fused_dim = feature_dim
         self.head = SoftmaxHead(feature_dim, num_classes, hidden=feature_dim, dropout=dropout)
         self.arcface = ArcFaceHead(feature_dim, num_classes, margin=arcface_margin, scale=arcface_scale)
-        self.wide = (
-            create("model", "band_linear", num_classes=num_classes, window=window, n_bands=wide_bands)
-            if wide_bands
-            else None
-        )
+        self.wide = None
+        if wide_bands:
+            check_band_count(window, wide_bands, key="model.wide_bands")
+            self.wide = create("model", "band_linear", num_classes=num_classes, window=window, n_bands=wide_bands)
         self.num_features = feature_dim + wide_bands
         self.clean_readouts = int(bool(wide_bands) and wide_clean)
         self.modality_weights: torch.Tensor | None = None

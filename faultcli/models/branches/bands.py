@@ -17,10 +17,10 @@ from faultcli.registry import register
 from faultcli.signal.transforms import band_spectrum
 
 
-def check_band_count(window: int, n_bands: int) -> None:
-    """Fail at build time, before any data is read: ``n_bands`` bands need ``2 * n_bands`` samples a window."""
+def check_band_count(window: int, n_bands: int, key: str = "model.n_bands") -> None:
+    """Fail at build time: ``n_bands`` bands need ``2 * n_bands`` samples a window (``key`` names the setting)."""
     if window // 2 < n_bands:
-        raise ConfigError(f"model.n_bands = {n_bands} needs data.window >= {2 * n_bands}, got {window}")
+        raise ConfigError(f"{key} = {n_bands} needs data.window >= {2 * n_bands}, got {window}")
 
 
 class BandSpectrumBranch(nn.Module):
