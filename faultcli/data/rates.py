@@ -73,72 +73,65 @@ def resolve_rate(
 
 HARMONICS = 10  # shaft harmonics 1x … 10x looked at
 CAP_DB = 30.0  # one very strong line must not carry a comb on its own
-CLEAR_DB = 18.0  # below this mean prominence no rate shows clear shaft lines: stay silent
-SAME_DB = 4.0  # a multiple of the best rate scoring within this much of it fits as well
+CLEAR_DB = 15.0  # mean prominence of the harmonics for a comb to count at all
+OWN_DB = 13.0  # mean prominence of the harmonics k (not multiples of m) that only this rate predicts
 MAX_BIN_HZ = 0.25  # coarser spectra cannot place the lines (recordings shorter than ~4 s)
 MAX_SAMPLES = 1 << 21  # spectrum of at most the first 2 M samples (bounded time on long files)
+_K = np.arange(1, HARMONICS + 1)
 
 
-def _spectrum(signal: np.ndarray) -> np.ndarray:
-    x = np.asarray(signal, dtype=np.float64)[:MAX_SAMPLES]
-    x = x - x.mean()
-    return np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
+class _Comb:
+    """Prominence of the shaft harmonics in one recording's spectrum, read at any candidate rate."""
+
+    def __init__(self, signal: np.ndarray, rpm: float) -> None:
+        x = np.asarray(signal, dtype=np.float64)[:MAX_SAMPLES]
+        x = x - x.mean()
+        self.n, self.shaft_hz = x.size, rpm / 60.0
+        self.power = np.abs(np.fft.rfft(x * np.hanning(x.size))) ** 2
+
+    def __call__(self, rate: float) -> np.ndarray:
+        """Prominence (dB, capped) of harmonics 1x … 10x if sampled at ``rate``; NaN if unresolvable."""
+        width = rate / self.n  # Hz per bin
+        if width > MAX_BIN_HZ:
+            return np.full(HARMONICS, np.nan)
+        out = []
+        for target in _K * self.shaft_hz:
+            # the RPM reading and slip leave true lines within about 0.15 Hz of k × rpm / 60
+            tol = max(0.15 + 1e-3 * target, 1.5 * width)
+            lo, hi = int((target - tol) / width), int(np.ceil((target + tol) / width)) + 1
+            blo, bhi = max(int((target - 8.0) / width), 1), int((target + 8.0) / width) + 1
+            if hi >= self.power.size:
+                out.append(0.0)
+                continue
+            ratio = self.power[lo:hi].max() / (np.median(self.power[blo:bhi]) + 1e-300)
+            out.append(min(CAP_DB, max(0.0, 10 * np.log10(ratio + 1e-300))))
+        return np.asarray(out)
+
+    def fits(self, rate: float) -> bool:
+        """Whether the shaft lines fit ``rate``: a clear comb, and not just every m-th line of a higher rate.
+
+        Read at a rate m times too LOW, the true m-th, 2m-th … harmonics still fall on the assumed 1x, 2x …,
+        so a comb also shows at the true rate's integer fractions; only at the true rate do the harmonics that
+        m × rate alone predicts (k not a multiple of m) fall between lines.
+        """
+        own = self(rate)
+        if not np.isfinite(own).all() or own.mean() < CLEAR_DB:
+            return False
+        for m in (2, 3, 4):
+            if own[_K % m != 0].mean() < OWN_DB:
+                return False  # rate is m times too high: only every m-th harmonic lines up
+            higher = self(m * rate)
+            if np.isfinite(higher).all() and higher[_K % m != 0].mean() >= OWN_DB:
+                return False  # m × rate explains the lines as well, including those between
+        return True
 
 
-def _comb_db(power: np.ndarray, n: int, rate: float, shaft_hz: float) -> np.ndarray:
-    """Prominence (dB, capped) of shaft harmonics 1x … 10x if sampled at ``rate``; NaN if unresolvable."""
-    width = rate / n  # Hz per bin
-    if width > MAX_BIN_HZ:
-        return np.full(HARMONICS, np.nan)
-    out = []
-    for k in range(1, HARMONICS + 1):
-        target = k * shaft_hz
-        # the RPM reading and slip leave true lines within about 0.15 Hz of k × rpm / 60
-        tol = max(0.15 + 1e-3 * target, 1.5 * width)
-        lo, hi = int((target - tol) / width), int(np.ceil((target + tol) / width)) + 1
-        blo, bhi = max(int((target - 8.0) / width), 1), int((target + 8.0) / width) + 1
-        if hi >= power.size:
-            out.append(0.0)
-            continue
-        ratio = power[lo:hi].max() / (np.median(power[blo:bhi]) + 1e-300)
-        out.append(min(CAP_DB, max(0.0, 10 * np.log10(ratio + 1e-300))))
-    return np.asarray(out)
-
-
-def shaft_scores(signal: np.ndarray, rate: float, rpm: float) -> dict[float, np.ndarray]:
-    """Candidate rate → prominence (dB) of shaft harmonics 1x … 10x when the signal is read at that rate."""
-    n = min(np.asarray(signal).size, MAX_SAMPLES)
-    power = _spectrum(signal)
+def fitting_rates(signal: np.ndarray, rate: float, rpm: float) -> list[float]:
+    """Candidate rates (the given one, its multiples and fractions 2–4, common rates) the shaft lines fit, ascending."""
+    comb = _Comb(signal, rpm)
     factors = (0.25, 1 / 3, 0.5, 1.0, 2.0, 3.0, 4.0)
     candidates = sorted({float(rate) * f for f in factors} | set(map(float, COMMON_RATES)))
-    return {c: _comb_db(power, n, c, rpm / 60.0) for c in candidates}
-
-
-def fitting_rate(scores: dict[float, np.ndarray]) -> float | None:
-    """The rate the shaft lines fit, or None when no rate shows clear lines.
-
-    Read at a rate m times too LOW, the true m-th, 2m-th … harmonics still fall on the assumed 1x, 2x …,
-    so a comb at some rate also shows at its integer fractions. So from the best-scoring rate, climb to
-    m × rate (m = 2, 3, 4) while the harmonics only m × rate predicts (k not a multiple of m) stand out
-    about as well: read too high, those fall between the true lines.
-    """
-    valid = {c: s for c, s in scores.items() if np.isfinite(s).all()}
-    mean = {c: float(s.mean()) for c, s in valid.items()}
-    if not valid or max(mean.values()) < CLEAR_DB:
-        return None
-    best = max(mean, key=mean.get)
-    climbed = True
-    while climbed:
-        climbed = False
-        for m in (4, 3, 2):
-            higher = next((c for c in valid if abs(c - m * best) <= 1e-6 * c), None)
-            if higher is None:
-                continue
-            own = valid[higher][np.arange(1, HARMONICS + 1) % m != 0]
-            if own.mean() >= mean[best] - SAME_DB:
-                best, climbed = higher, True
-                break
-    return best
+    return [c for c in candidates if comb.fits(c)]
 
 
 def check_shaft_line(signal: np.ndarray, rate: float, rpm: float | None) -> str | None:
@@ -149,10 +142,14 @@ def check_shaft_line(signal: np.ndarray, rate: float, rpm: float | None) -> str 
     """
     if rpm is None or not np.isfinite(rpm) or rpm <= 0:
         return None
-    fit = fitting_rate(shaft_scores(signal, rate, rpm))
-    if fit is None or abs(fit - rate) <= 0.005 * rate:
+    if _Comb(signal, rpm).fits(float(rate)):
         return None
+    fit = fitting_rates(signal, rate, rpm)
+    if not fit:
+        return None
+    # several rates can fit (an outer-race fault's cage lines form a comb at about 0.4 × the shaft speed)
+    named = " or ".join(f"{c:g}" for c in fit[:3])
     return (
         f"the shaft-speed lines ({rpm:g} rpm = {rpm / 60:.2f} Hz) do not fit a rate of {rate:g} Hz but fit "
-        f"{fit:g} Hz; check the recording's sampling rate"
+        f"{named} Hz; check the recording's sampling rate"
     )
