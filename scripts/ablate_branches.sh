@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Branch and fusion ablation, as a user would script it: every single branch, every pair, the full
 # model (hierarchical fusion) and each simpler fusion, trained on the same recipe and split; one table
-# at the end (table.md, and table.json with every run's summary).
+# at the end (`faultcli runs table`: table.md, table.csv, and table.json with every run's summary).
 #
 #   bash scripts/ablate_branches.sh [recipe] [extra --set overrides...]
 #   bash scripts/ablate_branches.sh recipes/cwru-cross-load.toml --set train.epochs=10
@@ -27,5 +27,4 @@ done
 for fusion in weighted concat; do
   run "fusion-$fusion" --set "model.fusion=$fusion"
 done
-python scripts/collect_runs.py "$out" --json "$out/table.json" > "$out/table.md"
-cat "$out/table.md"
+faultcli runs table "$out" --json "$out/table.json" --csv "$out/table.csv" --md "$out/table.md"
