@@ -97,3 +97,53 @@ def image_grid_png(images: list[np.ndarray], titles: list[str], path: Path, cols
         ax.imshow(img.squeeze(), cmap="gray" if img.ndim == 2 or img.shape[-1] == 1 else None)
         ax.set_title(title, fontsize=8)
     return _save(fig, path)
+
+
+def _curve_groups(records: list[dict]) -> dict[str, list[str]]:
+    """Panel → keys: losses together, then each figure with its train_ / val_ twin, then the learning rate."""
+    keys = sorted({k for r in records for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    keys = [k for k in keys if k not in ("epoch", "fold", "epoch_seconds")]
+    groups: dict[str, list[str]] = {}
+    for key in keys:
+        base = key.split("_", 1)[1] if key.startswith(("train_", "val_")) else key
+        groups.setdefault("lr" if key == "lr" else base, []).append(key)
+    order = ["loss", *sorted(g for g in groups if g not in ("loss", "lr")), "lr"]
+    return {g: groups[g] for g in order if g in groups}
+
+
+def training_curves_png(records: list[dict], path: Path, title: str = "Training curves") -> Path:
+    """One panel per figure of ``metrics.jsonl`` records (train and val side by side, the loss first and the
+    learning rate last) against the epoch; k-fold records (a ``fold`` key) draw one line per fold."""
+    records = [r for r in records if isinstance(r.get("epoch"), (int, float))]
+    if not records:
+        raise ValueError("no epoch records to plot (metrics.jsonl is empty or has no 'epoch' field)")
+    groups = _curve_groups(records)
+    if not groups:
+        raise ValueError("the epoch records hold no numeric figures to plot")
+    folds = sorted({r.get("fold") for r in records}, key=lambda f: -1 if f is None else f)
+    cols = min(3, len(groups))
+    rows = -(-len(groups) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax in axes.flat[len(groups) :]:
+        ax.axis("off")
+    for ax, (group, keys) in zip(axes.flat, groups.items(), strict=False):
+        for key in keys:
+            for fold in folds:
+                points = sorted(
+                    (r["epoch"] + 1, float(r[key]))
+                    for r in records
+                    if r.get("fold") == fold and isinstance(r.get(key), (int, float)) and np.isfinite(r[key])
+                )
+                if not points:
+                    continue
+                x, y = zip(*points, strict=True)
+                label = key if fold is None else f"{key} (fold {fold})"
+                ax.plot(x, y, marker="o" if len(x) < 30 else None, markersize=3, label=label)
+        ax.set_title(group)
+        ax.set_xlabel("epoch")
+        if group == "lr":
+            ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
