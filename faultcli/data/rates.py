@@ -1,4 +1,5 @@
-"""Where a recording's sampling rate comes from, and a check of it against the shaft speed.
+"""Sampling rates of recordings: where a rate comes from, a check of it against the shaft speed, and
+reading recordings at the dataset's rate under that rule.
 
 One rule for every command that reads recordings: the rate the file states, else the first
 ``data.rate_patterns`` regex found in the file's FULL path, else a rate the user stated
@@ -9,11 +10,19 @@ with none of these the read stops with an error instead of guessing.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
+from faultcli.config.schema import DataConfig
+from faultcli.data import labels
+from faultcli.data.readers import RawRecording, format_of, reader_for
 from faultcli.errors import ConfigError, DataError
+from faultcli.progress import Reporter
 
 # rates recorders commonly use; the shaft-line check names the one among them (or the assumed rate
 # times a small factor) that puts the spectrum's line at the shaft frequency
@@ -69,6 +78,160 @@ def resolve_rate(
         f"{path}: sampling rate unknown (the file does not state it and no data.rate_patterns regex matches "
         f"its path); state it with {explicit_hint} or add a data.rate_patterns entry for its path"
     )
+
+
+def resample(signal: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
+    """Polyphase resampling by the rational factor target/source (``scipy.signal.resample_poly``)."""
+    if source_rate == target_rate:
+        return signal
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(target_rate / source_rate).limit_denominator(1000)
+    return resample_poly(signal, ratio.numerator, ratio.denominator)
+
+
+@dataclass
+class RateRead:
+    """One recording of a file, at the rate it was found at and resampled to the dataset's rate."""
+
+    raw: RawRecording
+    where: str  # the file, and the part of it ("col3") for multi-recording files
+    rate: int  # the recording's own rate
+    source: str  # how the rate was found: file, pattern, explicit, assumed
+    signal: np.ndarray  # float32, at the target rate
+    warning: str | None = None  # the shaft-line check's, when it disagrees with ``rate``
+
+
+def read_file(path: Path, fmt: str, *, channel: str = "DE", csv_layout: str = "auto") -> list[RawRecording]:
+    """The recordings a file holds, as its reader returns them; non-finite samples are a DataError."""
+    out = reader_for(fmt)(path, channel=channel, csv_layout=csv_layout)
+    for raw in out:
+        bad = np.flatnonzero(~np.isfinite(raw.signal))
+        if bad.size:
+            where = str(path) + (f" [{raw.part}]" if raw.part else "")
+            i = int(bad[0])
+            raise DataError(
+                f"{where}: sample {i} is {raw.signal[i]} ({bad.size} non-finite values); clean the "
+                "recording or skip the file with data.exclude"
+            )
+    return out
+
+
+def at_rate(
+    path: Path,
+    recordings: list[RawRecording],
+    target_rate: int,
+    *,
+    patterns: dict[str, int] | None = None,
+    explicit: float | None = None,
+    assumed: float | None = None,
+    explicit_hint: str = "--set data.source_rate=HZ",
+    check: bool = True,
+) -> list[RateRead]:
+    """Each recording at ``target_rate``: its rate by ``resolve_rate``, checked against its shaft speed."""
+    out = []
+    for raw in recordings:
+        rate, source = resolve_rate(
+            path, file_rate=raw.rate, patterns=patterns, explicit=explicit, assumed=assumed, explicit_hint=explicit_hint
+        )
+        where = str(path) + (f" [{raw.part}]" if raw.part else "")
+        warning = check_shaft_line(raw.signal, rate, raw.rpm) if check else None
+        signal = resample(raw.signal, rate, target_rate).astype(np.float32)
+        out.append(RateRead(raw, where, rate, source, signal, f"{where}: {warning}" if warning else None))
+    return out
+
+
+def can_assume_rate(d: DataConfig, evaluating: bool) -> bool:
+    """Whether a recording that states no rate may be taken at ``data.sample_rate`` (and the log says so).
+
+    A recipe without ``data.rate_patterns`` reads every file at one rate, so the assumption is the recipe's;
+    one with patterns says rates differ by path, so on new data (evaluating) an unmatched file is an error.
+    """
+    return not d.rate_patterns or not evaluating
+
+
+def read_recordings(
+    d: DataConfig, entries: list[dict[str, Any]], classes: list[str], reporter: Reporter, evaluating: bool
+) -> tuple[pd.DataFrame, np.ndarray, dict[str, Any]]:
+    """The recordings table, the concatenated float32 signals at ``data.sample_rate``, and what the log must
+    say: files skipped (evaluating: unreadable, shorter than a window), how rates were found, rate warnings.
+
+    ``entries``: one dict per labelled file (path, rel, label, meta, sha1), as ``prepare_vibration`` builds them.
+    """
+    rows, chunks, offset = [], [], 0
+    notes: dict[str, Any] = {"skipped": [], "rate_sources": {}, "rate_warnings": []}
+    assumed = d.sample_rate if can_assume_rate(d, evaluating) else None
+    with reporter.task("reading", total=len(entries)) as task:
+        for entry in entries:
+            fmt = d.format if d.format != "auto" else format_of(entry["path"])
+            try:
+                recordings = read_file(entry["path"], fmt, channel=d.channel, csv_layout=d.csv_layout)
+            except DataError as err:
+                if not evaluating:
+                    raise
+                notes["skipped"].append({"file": entry["rel"], "reason": f"unreadable: {err}"})
+                task.advance()
+                continue
+            reads = at_rate(
+                entry["path"],
+                recordings,
+                d.sample_rate,
+                patterns=d.rate_patterns,
+                explicit=d.source_rate,
+                assumed=assumed,
+            )
+            for read in reads:
+                raw, signal = read.raw, read.signal
+                if signal.size < d.window:
+                    if evaluating:
+                        reason = f"{signal.size} samples at {d.sample_rate} Hz, fewer than data.window = {d.window}"
+                        notes["skipped"].append(
+                            {"file": entry["rel"] + (f" [{raw.part}]" if raw.part else ""), "reason": reason}
+                        )
+                        continue
+                    raise DataError(
+                        f"{read.where} has {signal.size} samples at {d.sample_rate} Hz, fewer than "
+                        f"data.window = {d.window}; use a smaller data.window or skip the file"
+                    )
+                counts = notes["rate_sources"]
+                counts[read.source] = counts.get(read.source, 0) + 1
+                if read.warning:
+                    notes["rate_warnings"].append(read.warning)
+                meta = {**entry["meta"]}
+                if raw.rpm is not None:
+                    meta["rpm"] = raw.rpm
+                if raw.sensor:
+                    meta["sensor"] = raw.sensor
+                rows.append(
+                    {
+                        "recording": len(rows),
+                        "file": entry["rel"],
+                        "part": raw.part,
+                        "sha1": entry["sha1"],
+                        "label": entry["label"],
+                        "class_index": classes.index(entry["label"]),
+                        "offset": offset,
+                        "length": signal.size,
+                        "source_rate": float(read.rate),
+                        **meta,
+                    }
+                )
+                chunks.append(signal)
+                offset += signal.size
+            task.advance()
+    if not rows:
+        raise DataError(
+            f"no usable recordings under {d.root} ({len(notes['skipped'])} skipped, first: "
+            f"{notes['skipped'][0]['file']}: {notes['skipped'][0]['reason']}); check data.root and data.window"
+        )
+    table = pd.DataFrame(rows)
+    for column in labels.METADATA:
+        if column not in table:
+            table[column] = np.nan
+    first = list(labels.RESERVED) + ["rpm", "fault", "size", "load", "position", "sensor"]
+    table = table[first + sorted(c for c in table.columns if c not in first)]
+    table["rpm"] = pd.to_numeric(table["rpm"], errors="coerce")
+    return table, np.concatenate(chunks), notes
 
 
 HARMONICS = 10  # shaft harmonics 1x … 10x looked at

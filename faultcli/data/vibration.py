@@ -11,7 +11,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from fnmatch import fnmatch
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -20,14 +19,16 @@ import pandas as pd
 
 from faultcli.config.schema import DataConfig
 from faultcli.data import cache, labels
-from faultcli.data.readers import EXTENSIONS, VIBRATION_FORMATS, format_of, reader_for
+from faultcli.data.rates import read_recordings
+from faultcli.data.rates import resample as resample  # re-exported: part of this module's surface
+from faultcli.data.readers import EXTENSIONS, VIBRATION_FORMATS, format_of
 from faultcli.data.splits import SPLITS, plan_segments
 from faultcli.data.windows import cut_windows
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import NullReporter, Reporter
 
 KIND = "vibration"
-FORMAT_VERSION = 1  # bump when the folder layout changes, so old caches miss
+FORMAT_VERSION = 2  # bump when the folder layout or how files are read changes, so old caches miss (2: rate rule)
 
 
 @dataclass
@@ -104,16 +105,6 @@ class VibrationDataset:
         return rpm[self.recording_for(rows)]
 
 
-def resample(signal: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
-    """Polyphase resampling by the rational factor target/source (``scipy.signal.resample_poly``)."""
-    if source_rate == target_rate:
-        return signal
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(target_rate / source_rate).limit_denominator(1000)
-    return resample_poly(signal, ratio.numerator, ratio.denominator)
-
-
 def find_files(root: Path, fmt: str, include: list[str], exclude: list[str]) -> list[Path]:
     """Readable files under ``root`` (sorted). ``include``/``exclude``: fnmatch globs on the relative path.
 
@@ -171,8 +162,10 @@ def condition_text(value: Any) -> str:
     return str(value)
 
 
-def _label_files(d: DataConfig, base: Path, files: list[Path]) -> tuple[list[dict[str, Any]], list[str]]:
-    """One dict per kept file (path, rel, label, metadata) and the ordered class list."""
+def _label_files(
+    d: DataConfig, base: Path, files: list[Path]
+) -> tuple[list[dict[str, Any]], list[str], list[dict[str, str]]]:
+    """One dict per kept file (path, rel, label, metadata), the ordered class list, and the files skipped."""
     regex = None
     if d.label_from == "regex":
         regex = labels.compile_regex(d.label_regex, "data.label_regex")
@@ -180,75 +173,15 @@ def _label_files(d: DataConfig, base: Path, files: list[Path]) -> tuple[list[dic
     rels = [f.relative_to(base).as_posix() for f in files]
     parsed = [labels.raw_label(rel, d.label_from, regex, root_name=base.name) for rel in rels]
     names, classes = labels.class_names([raw for raw, _ in parsed], d.label_map, d.classes, d.allow_missing_classes)
-    out = []
+    out, skipped = [], []
     for path, rel, name, (_, groups) in zip(files, rels, names, parsed, strict=True):
         if name not in classes:
+            skipped.append({"file": rel, "reason": f"label {name!r} is not one of the classes"})
             continue
         meta = labels.parse_name(rel)
         meta.update({k: _number_or_text(v) for k, v in groups.items()})
         out.append({"path": path, "rel": rel, "label": name, "meta": meta})
-    return out, classes
-
-
-def _check_finite(signal: np.ndarray, where: str) -> None:
-    bad = np.flatnonzero(~np.isfinite(signal))
-    if bad.size:
-        i = int(bad[0])
-        raise DataError(
-            f"{where}: sample {i} is {signal[i]} ({bad.size} non-finite values); clean the "
-            "recording or skip the file with data.exclude"
-        )
-
-
-def _read_all(
-    d: DataConfig, entries: list[dict[str, Any]], classes: list[str], reporter: Reporter
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The recordings table and the concatenated, resampled float32 signals."""
-    rows, chunks, offset = [], [], 0
-    with reporter.task("reading", total=len(entries)) as task:
-        for entry in entries:
-            fmt = d.format if d.format != "auto" else format_of(entry["path"])
-            pattern_rate = labels.rate_from_patterns(entry["rel"], d.rate_patterns)
-            for raw in reader_for(fmt)(entry["path"], channel=d.channel, csv_layout=d.csv_layout):
-                where = str(entry["path"]) + (f" [{raw.part}]" if raw.part else "")
-                _check_finite(raw.signal, where)
-                rate = raw.rate or pattern_rate or d.source_rate or d.sample_rate
-                signal = resample(raw.signal, rate, d.sample_rate).astype(np.float32)
-                if signal.size < d.window:
-                    raise DataError(
-                        f"{where} has {signal.size} samples at {d.sample_rate} Hz, fewer than "
-                        f"data.window = {d.window}; use a smaller data.window or skip the file"
-                    )
-                meta = {**entry["meta"]}
-                if raw.rpm is not None:
-                    meta["rpm"] = raw.rpm
-                if raw.sensor:
-                    meta["sensor"] = raw.sensor
-                rows.append(
-                    {
-                        "recording": len(rows),
-                        "file": entry["rel"],
-                        "part": raw.part,
-                        "sha1": entry["sha1"],
-                        "label": entry["label"],
-                        "class_index": classes.index(entry["label"]),
-                        "offset": offset,
-                        "length": signal.size,
-                        "source_rate": float(rate),
-                        **meta,
-                    }
-                )
-                chunks.append(signal)
-                offset += signal.size
-            task.advance()
-    table = pd.DataFrame(rows)
-    for column in labels.METADATA:
-        if column not in table:
-            table[column] = np.nan
-    first = list(labels.RESERVED) + ["rpm", "fault", "size", "load", "position", "sensor"]
-    table = table[first + sorted(c for c in table.columns if c not in first)]
-    table["rpm"] = pd.to_numeric(table["rpm"], errors="coerce")
-    return table, np.concatenate(chunks)
+    return out, classes, skipped
 
 
 def _counts(windows: np.ndarray, classes: list[str], split_names: list[str]) -> dict[str, dict[str, int]]:
@@ -352,9 +285,33 @@ def _write(
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
-def prepare_vibration(data_cfg: DataConfig, reporter: Reporter | None = None) -> VibrationDataset:
-    """Build (or reuse from the cache) the prepared dataset the ``[data]`` section describes."""
+def _log_notes(manifest: dict[str, Any], reporter: Reporter) -> None:
+    """What the reading decided that the user must see: skipped files, assumed rates, rate warnings."""
+    for item in manifest.get("skipped", []):
+        reporter.info(f"skipped {item['file']}: {item['reason']}")
+    assumed = manifest.get("rate_sources", {}).get("assumed", 0)
+    if assumed:
+        reporter.info(
+            f"{assumed} recording(s) state no sampling rate and no data.rate_patterns entry matches them: taken at "
+            f"data.sample_rate = {manifest['sample_rate']} Hz (state it with data.source_rate or data.rate_patterns)"
+        )
+    for warning in manifest.get("rate_warnings", []):
+        reporter.info(f"warning: {warning}")
+    for note in manifest.get("notes", []):
+        reporter.info(note)
+
+
+def prepare_vibration(
+    data_cfg: DataConfig, reporter: Reporter | None = None, *, evaluating: bool | None = None
+) -> VibrationDataset:
+    """Build (or reuse from the cache) the prepared dataset the ``[data]`` section describes.
+
+    ``evaluating`` (default: ``data.allow_missing_classes``, which evaluation sets) reads a folder for a
+    trained model: unreadable and too-short files are skipped and listed instead of stopping the read, and
+    a file whose rate no rule states is an error when the recipe has rate patterns (``can_assume_rate``).
+    """
     d, reporter = data_cfg, reporter or NullReporter()
+    evaluating = d.allow_missing_classes if evaluating is None else evaluating
     if not d.root:
         raise ConfigError("data.root is empty; set it in the recipe or with --set data.root=FOLDER")
     if d.label_from not in ("folder", "regex", "prefix"):
@@ -362,23 +319,26 @@ def prepare_vibration(data_cfg: DataConfig, reporter: Reporter | None = None) ->
     root = Path(d.root).expanduser()
     files = find_files(root, d.format, d.include, d.exclude)
     base = root.parent if root.is_file() else root
-    entries, classes = _label_files(d, base, files)
-    reporter.info(f"{len(entries)} files, {len(classes)} classes under {root}")
+    entries, classes, skipped = _label_files(d, base, files)
+    reporter.info(
+        f"{len(entries)} files, {len(classes)} classes under {root}" + (f"; {len(skipped)} skipped" if skipped else "")
+    )
 
     with reporter.task("hashing", total=len(entries)) as task:
         for entry in entries:
             entry["sha1"] = cache.file_sha1(entry["path"])
             task.advance()
-    key = cache.dataset_key(
-        KIND, dataclasses.asdict(d), [f"{e['rel']}:{e['sha1']}" for e in entries], {"format": FORMAT_VERSION}
-    )
+    extra = {"format": FORMAT_VERSION, **({"evaluating": True} if evaluating else {})}
+    key = cache.dataset_key(KIND, dataclasses.asdict(d), [f"{e['rel']}:{e['sha1']}" for e in entries], extra)
     root_dir = cache.cache_root(d.cache_dir)
     final = root_dir / KIND / key
     if (final / "manifest.json").is_file():
         reporter.info(f"reusing prepared dataset {final}")
-        return dataclasses.replace(VibrationDataset.load(final), cache_hit=True)
+        ds = dataclasses.replace(VibrationDataset.load(final), cache_hit=True)
+        _log_notes(ds.manifest, reporter)
+        return ds
 
-    table, signals = _read_all(d, entries, classes, reporter)
+    table, signals, notes = read_recordings(d, entries, classes, reporter, evaluating)
     windows, info = _split_windows(d, table, classes, signals)
     manifest = {
         "kind": KIND,
@@ -393,6 +353,8 @@ def prepare_vibration(data_cfg: DataConfig, reporter: Reporter | None = None) ->
         "n_recordings": len(table),
         "sources": [{"file": e["rel"], "sha1": e["sha1"]} for e in entries],
         **info,
+        **notes,
+        "skipped": skipped + notes["skipped"],
     }
     staging = cache.staging_dir(root_dir)
     try:
@@ -400,6 +362,5 @@ def prepare_vibration(data_cfg: DataConfig, reporter: Reporter | None = None) ->
         cache.publish_folder(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    for note in manifest.get("notes", []):
-        reporter.info(note)
+    _log_notes(manifest, reporter)
     return VibrationDataset.load(final)
