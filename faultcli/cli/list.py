@@ -14,7 +14,10 @@ from faultcli.cli.app import app
 @app.command("list", rich_help_panel="Inspect")
 def list_names(
     kind: Annotated[
-        str, typer.Argument(help="models, branches, fusions, heads, tasks, losses or recipes.", show_default=False)
+        str,
+        typer.Argument(
+            help="models, branches, fusions, edge-fusions, heads, tasks, losses or recipes.", show_default=False
+        ),
     ],
     folder: Annotated[
         Optional[Path], typer.Option("--dir", help="Recipe folder to list (default: ./recipes, else the shipped one).")

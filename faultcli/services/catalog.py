@@ -29,6 +29,7 @@ CATALOG: dict[str, Source] = {
     "models": Source("model", ("faultcli.models",)),
     "branches": Source("branch", ("faultcli.models",)),
     "fusions": Source("fusion", ("faultcli.models",)),
+    "edge-fusions": Source("edge_fusion", ("faultcli.models",)),
     "heads": Source("head", ("faultcli.models",)),
     "tasks": Source("task", ("faultcli.tasks.classification", "faultcli.tasks.segmentation")),
     "losses": Source("loss", ("faultcli.losses",)),
@@ -159,3 +160,15 @@ def list_recipes(folder: Path) -> Listing:
         entries.append(Entry(path.name, recipe_summary(text) or task, {"task": task, "extends": extends}))
     note = "" if entries else f"no recipes (*.toml) in {folder}"
     return Listing(RECIPES, entries, str(folder), note=note)
+
+
+def registered_names(registry_kind: str) -> tuple[list[str], str]:
+    """(names registered as ``registry_kind``, the `faultcli list` kind that shows them or ''), after
+    importing every module the catalog knows, so that every registration has run."""
+    from faultcli.registry import available
+
+    for source in CATALOG.values():
+        for module in source.modules:
+            importlib.import_module(module)
+    shown = next((kind for kind, source in CATALOG.items() if source.kind == registry_kind), "")
+    return available(registry_kind), shown
