@@ -1,7 +1,7 @@
 """Write docs/config.md, the recipe reference, from the schema's help texts (or check it is current).
 
-    python scripts/gen_config_docs.py            # rewrite docs/config.md
-    python scripts/gen_config_docs.py --check    # exit 1 if docs/config.md is out of date
+python scripts/gen_config_docs.py            # rewrite docs/config.md
+python scripts/gen_config_docs.py --check    # exit 1 if docs/config.md is out of date
 """
 
 from __future__ import annotations
