@@ -179,6 +179,11 @@ def model_verdict(checkpoint: Path, rec: Recording, channel: str | None) -> dict
     window, rate = int(info["window"]), float(info["sample_rate"])
     step = int(info.get("step") or data_cfg.get("step") or window)
     x = resample(rec.signal, rec.rate, rate)
+    steps = list(info.get("preprocess") or [])  # the recording goes through what the training data went through
+    if steps:
+        from faultcli.signal.preprocess import apply_steps
+
+        x = apply_steps(x, rate, steps)
     if x.size < window:
         raise DataError(f"{rec.path} has {x.size} samples at {rate:g} Hz, fewer than the model's window {window}")
     starts = np.arange(0, x.size - window + 1, step)
@@ -205,6 +210,7 @@ def model_verdict(checkpoint: Path, rec: Recording, channel: str | None) -> dict
         "window": window,
         "step": step,
         "sample_rate": rate,
+        "preprocess": steps,
         "trained_channel": trained_channel,
         "channel_differs": bool(trained_channel and channel and trained_channel != channel),
     }

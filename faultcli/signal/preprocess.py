@@ -164,3 +164,42 @@ def vmd_reconstruct(modes: np.ndarray, keep: list[int] | None = None, weights: l
     if bad:
         raise ConfigError(f"VMD keep {bad}: modes are numbered 0..{len(modes) - 1}")
     return modes[keep].sum(axis=0)
+
+
+STEPS = ("bandpass", "med", "vmd")
+_PARAMS = {
+    "bandpass": {"low", "high", "order"},
+    "med": {"filter_length", "iterations"},
+    "vmd": {"n_modes", "alpha", "tau", "tol", "max_iter", "keep", "weights"},
+}
+
+
+def apply_steps(x: np.ndarray, sample_rate: float, steps: list[dict]) -> np.ndarray:
+    """``x`` through each step in order; a step is ``{"kind": "bandpass" | "med" | "vmd", **parameters}``
+    (band-pass ``high`` 0 = Nyquist; VMD keeps ``keep`` modes or sums them with ``weights``, else all)."""
+    for number, step in enumerate(steps):
+        kind = step.get("kind")
+        where = f"preprocessing step {number} ({kind})"
+        if kind not in STEPS:
+            raise ConfigError(f"preprocessing step {number}: kind {kind!r} is unknown; use one of {', '.join(STEPS)}")
+        extra = sorted(set(step) - _PARAMS[kind] - {"kind"})
+        if extra:
+            raise ConfigError(
+                f"{where}: unknown parameter(s) {', '.join(extra)}; it takes {', '.join(sorted(_PARAMS[kind]))}"
+            )
+        params = {k: v for k, v in step.items() if k != "kind"}
+        try:
+            if kind == "bandpass":
+                high = params.get("high") or sample_rate / 2
+                x = bandpass(x, sample_rate, params.get("low", 0.0), high, params.get("order", 4))
+            elif kind == "med":
+                x = med(x, **params)[0]
+            else:
+                keep, weights = params.pop("keep", None), params.pop("weights", None)
+                modes, _ = vmd(x, sample_rate=sample_rate, **params)
+                x = vmd_reconstruct(modes, keep=keep or None, weights=weights or None)
+        except (ConfigError, DataError) as err:
+            raise type(err)(f"{where}: {err}") from None
+        except TypeError as err:  # a required parameter is missing (vmd's n_modes)
+            raise ConfigError(f"{where}: {err}; give it in the step") from None
+    return x

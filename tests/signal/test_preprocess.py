@@ -89,3 +89,24 @@ def test_vmd_impossible_mode_counts_are_one_line_errors():
         vmd_reconstruct(modes, keep=[2])
     with pytest.raises(ConfigError, match="one per mode"):
         vmd_reconstruct(modes, weights=[1.0])
+
+
+def test_steps_run_in_order_and_name_the_bad_one():
+    from faultcli.signal.preprocess import apply_steps
+
+    x = _tone(300) + _tone(2000)
+    y = apply_steps(x, RATE, [{"kind": "bandpass", "low": 1000, "high": 0}, {"kind": "med", "filter_length": 8}])
+    assert y.shape == x.shape
+    assert np.std(apply_steps(_tone(300), RATE, [{"kind": "bandpass", "low": 1000}])[2000:10000]) < 0.02
+    kept = apply_steps(x[:4000], RATE, [{"kind": "vmd", "n_modes": 2, "keep": [1]}])
+    assert np.corrcoef(kept[500:3500], _tone(2000, 4000)[500:3500])[0, 1] > 0.95
+    with pytest.raises(ConfigError, match=r"step 1 \(bandpass\): band-pass 10-9000 Hz reaches above Nyquist"):
+        apply_steps(x, RATE, [{"kind": "med"}, {"kind": "bandpass", "low": 10, "high": 9000}])
+    with pytest.raises(ConfigError, match="kind 'wavelet' is unknown; use one of bandpass, med, vmd"):
+        apply_steps(x, RATE, [{"kind": "wavelet"}])
+    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): unknown parameter\(s\) modes"):
+        apply_steps(x, RATE, [{"kind": "vmd", "modes": 3}])
+    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): .*n_modes.*give it in the step"):
+        apply_steps(x, RATE, [{"kind": "vmd"}])
+    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): VMD n_modes = 99"):
+        apply_steps(x, RATE, [{"kind": "vmd", "n_modes": 99}])
