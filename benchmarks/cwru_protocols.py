@@ -1,5 +1,5 @@
-"""WDCNN, the band-spectrum linear baseline and the multimodal models on the CWRU protocols, one table
-(protocol × model).
+"""WDCNN, the band-spectrum and envelope-spectrum linear baselines and the multimodal models on the CWRU
+protocols, one table (protocol × model).
 
     python benchmarks/cwru_protocols.py                       # everything (hours on 2 cores)
     python benchmarks/cwru_protocols.py --models wdcnn,multimodal_small --protocols cross-load
@@ -41,6 +41,7 @@ from faultcli.runs import atomic_write_json  # noqa: E402
 RECIPES = {  # each model trains with its own recipe (sizes differ in learning rate, not only in width)
     "wdcnn": "recipes/wdcnn.toml",
     "band_linear": "recipes/band-linear.toml",
+    "envelope_linear": "recipes/envelope-linear.toml",
     "multimodal_small": "recipes/small.toml",
     "multimodal_medium": "recipes/medium.toml",
     "multimodal_large": "recipes/large.toml",

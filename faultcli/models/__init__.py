@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 # Imported for their registrations; timm and smp are imported only when an image model is built.
-from faultcli.models import band_linear, branches, fusion, heads, multimodal, vision, wdcnn  # noqa: F401
+from faultcli.models import band_linear, branches, envelope_linear, fusion, heads, multimodal, vision, wdcnn  # noqa: F401
 from faultcli.models.vision import segmentation  # noqa: F401
 from faultcli.registry import available, create
 
