@@ -177,17 +177,9 @@ _PARAMS = {
 def apply_steps(x: np.ndarray, sample_rate: float, steps: list[dict]) -> np.ndarray:
     """``x`` through each step in order; a step is ``{"kind": "bandpass" | "med" | "vmd", **parameters}``
     (band-pass ``high`` 0 = Nyquist; VMD keeps ``keep`` modes or sums them with ``weights``, else all)."""
+    check_steps(steps, sample_rate)
     for number, step in enumerate(steps):
-        kind = step.get("kind")
-        where = f"preprocessing step {number} ({kind})"
-        if kind not in STEPS:
-            raise ConfigError(f"preprocessing step {number}: kind {kind!r} is unknown; use one of {', '.join(STEPS)}")
-        extra = sorted(set(step) - _PARAMS[kind] - {"kind"})
-        if extra:
-            raise ConfigError(
-                f"{where}: unknown parameter(s) {', '.join(extra)}; it takes {', '.join(sorted(_PARAMS[kind]))}"
-            )
-        params = {k: v for k, v in step.items() if k != "kind"}
+        kind, params = step["kind"], {k: v for k, v in step.items() if k != "kind"}
         try:
             if kind == "bandpass":
                 high = params.get("high") or sample_rate / 2
@@ -199,7 +191,30 @@ def apply_steps(x: np.ndarray, sample_rate: float, steps: list[dict]) -> np.ndar
                 modes, _ = vmd(x, sample_rate=sample_rate, **params)
                 x = vmd_reconstruct(modes, keep=keep or None, weights=weights or None)
         except (ConfigError, DataError) as err:
-            raise type(err)(f"{where}: {err}") from None
-        except TypeError as err:  # a required parameter is missing (vmd's n_modes)
-            raise ConfigError(f"{where}: {err}; give it in the step") from None
+            raise type(err)(f"preprocessing step {number} ({kind}): {err}") from None
     return x
+
+
+def check_steps(steps: list[dict], sample_rate: float) -> None:
+    """Fail before any compute: every step's kind, parameter names and limits that need no signal
+    (a band below Nyquist, a filter order, a mode count) checked as ``apply_steps`` would."""
+    for number, step in enumerate(steps):
+        kind = step.get("kind")
+        where = f"preprocessing step {number} ({kind})"
+        if kind not in STEPS:
+            raise ConfigError(f"preprocessing step {number}: kind {kind!r} is unknown; use one of {', '.join(STEPS)}")
+        extra = sorted(set(step) - _PARAMS[kind] - {"kind"})
+        if extra:
+            raise ConfigError(
+                f"{where}: unknown parameter(s) {', '.join(extra)}; it takes {', '.join(sorted(_PARAMS[kind]))}"
+            )
+        if kind == "bandpass":
+            low, high, nyquist = step.get("low", 0.0), step.get("high") or sample_rate / 2, sample_rate / 2
+            if not 0 <= low < high or high > nyquist:
+                raise ConfigError(
+                    f"{where}: band {low:g}-{high:g} Hz must satisfy 0 <= low < high <= {nyquist:g} (Nyquist)"
+                )
+        elif kind == "med" and step.get("filter_length", 30) < 2:
+            raise ConfigError(f"{where}: filter_length must be 2 or more")
+        elif kind == "vmd" and not 1 <= step.get("n_modes", 0) <= MAX_VMD_MODES:
+            raise ConfigError(f"{where}: n_modes must lie in 1..{MAX_VMD_MODES} (each mode needs a band of its own)")

@@ -100,13 +100,25 @@ def test_steps_run_in_order_and_name_the_bad_one():
     assert np.std(apply_steps(_tone(300), RATE, [{"kind": "bandpass", "low": 1000}])[2000:10000]) < 0.02
     kept = apply_steps(x[:4000], RATE, [{"kind": "vmd", "n_modes": 2, "keep": [1]}])
     assert np.corrcoef(kept[500:3500], _tone(2000, 4000)[500:3500])[0, 1] > 0.95
-    with pytest.raises(ConfigError, match=r"step 1 \(bandpass\): band-pass 10-9000 Hz reaches above Nyquist"):
+    with pytest.raises(ConfigError, match=r"step 1 \(bandpass\): band 10-9000 Hz must satisfy"):
         apply_steps(x, RATE, [{"kind": "med"}, {"kind": "bandpass", "low": 10, "high": 9000}])
     with pytest.raises(ConfigError, match="kind 'wavelet' is unknown; use one of bandpass, med, vmd"):
         apply_steps(x, RATE, [{"kind": "wavelet"}])
     with pytest.raises(ConfigError, match=r"step 0 \(vmd\): unknown parameter\(s\) modes"):
         apply_steps(x, RATE, [{"kind": "vmd", "modes": 3}])
-    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): .*n_modes.*give it in the step"):
+    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): n_modes must lie in 1..32"):
         apply_steps(x, RATE, [{"kind": "vmd"}])
-    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): VMD n_modes = 99"):
-        apply_steps(x, RATE, [{"kind": "vmd", "n_modes": 99}])
+    with pytest.raises(ConfigError, match=r"step 0 \(vmd\): VMD n_modes = 20: use 1..6"):
+        apply_steps(x[:100], RATE, [{"kind": "vmd", "n_modes": 20}])  # a signal too short for its modes
+
+
+def test_steps_are_checked_before_any_signal_is_read():
+    from faultcli.signal.preprocess import check_steps
+
+    check_steps([{"kind": "bandpass", "low": 500}, {"kind": "med"}, {"kind": "vmd", "n_modes": 4, "keep": [1]}], RATE)
+    with pytest.raises(ConfigError, match=r"step 0 \(bandpass\): band 500-7000 Hz must satisfy .* <= 6000"):
+        check_steps([{"kind": "bandpass", "low": 500, "high": 7000}], RATE)
+    with pytest.raises(ConfigError, match=r"step 1 \(vmd\): n_modes must lie in 1..32"):
+        check_steps([{"kind": "med"}, {"kind": "vmd", "n_modes": 64}], RATE)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        check_steps([{"kind": "med", "length": 3}], RATE)
