@@ -93,13 +93,16 @@ def export_onnx(wrapper: Probabilities, sidecar: dict[str, Any], path: Path) -> 
                 opset_version=OPSET,
                 external_data=False,
                 dynamo=True,
-                optimize=True,
+                optimize=False,  # ONNX Runtime fuses at load time; the rewrites below are what it lacks
             )
     except Exception as err:  # the exporter raises many types; the user needs the operator
         raise ExportError(
             f"{sidecar['model_name']} cannot be exported to ONNX ({_operator(err)}); "
             "export it with --format torchscript instead"
         ) from None
+    from faultcli.export.onnx_passes import optimize_file
+
+    sidecar["graph_rewrites"] = optimize_file(path)
 
 
 def export_torchscript(wrapper: Probabilities, sidecar: dict[str, Any], path: Path) -> None:
