@@ -19,6 +19,7 @@ class OnnxRunner:
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3  # errors only: constant-folding notes are not the user's concern
         if threads:
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
