@@ -3,6 +3,9 @@
 ``stft_as_conv``: ONNX Runtime computes an STFT frame by frame, about a fifth of the ``small`` model's
 time; the same numbers come from one strided convolution whose kernels are the window times the DFT's
 cosine and sine rows (MLAS runs it as a matrix product).
+
+``sequences_as_split``: torch exports ``split_with_sizes`` as SplitToSequence + SequenceAt; one Split
+node computes the same, without sequence values (which also break ONNX Runtime's int8 calibration).
 """
 
 from __future__ import annotations
@@ -64,16 +67,41 @@ def _stft_kernels(window: np.ndarray, n_fft: int) -> np.ndarray:
     return np.concatenate([real, imag])[:, None, :].astype(np.float32)
 
 
+def _magnitude_chain(graph: onnx.GraphProto, consts: _Constants, out: str) -> list[onnx.NodeProto]:
+    """[Transpose, ReduceL2] when the STFT's only use is its magnitude (B, K, frames), as torch exports
+    ``stft(...).abs()``: Transpose to (B, K, frames, 2), then the L2 norm of the last axis."""
+    users = {name: [n for n in graph.node if name in n.input] for name in (out,)}
+    first = users[out]
+    if len(first) != 1 or first[0].op_type != "Transpose":
+        return []
+    perm = [helper.get_attribute_value(a) for a in first[0].attribute if a.name == "perm"]
+    second = [n for n in graph.node if first[0].output[0] in n.input]
+    if perm != [[0, 2, 1, 3]] or len(second) != 1 or second[0].op_type != "ReduceL2":
+        return []
+    attrs = {a.name: helper.get_attribute_value(a) for a in second[0].attribute}
+    axes = consts.value(second[0].input[1]) if len(second[0].input) > 1 else attrs.get("axes")
+    outputs = {o.name for o in graph.output}
+    if attrs.get("keepdims", 1) != 0 or axes is None or [int(a) for a in np.ravel(axes)] not in ([-1], [3]):
+        return []
+    if outputs & {out, first[0].output[0]}:
+        return []
+    return [first[0], second[0]]
+
+
 def stft_as_conv(model: onnx.ModelProto) -> int:
-    """Replace each onesided STFT with constant step, window and length by Conv → Reshape → Transpose.
+    """Replace each onesided STFT with constant step, window and length by a strided Conv.
 
     STFT: signal (B, L, 1) → (B, frames, K, 2). Conv: (B, 1, L) → (B, 2K, frames), reshaped to
-    (B, 2, K, frames) and transposed to (B, frames, K, 2). Returns how many nodes were replaced.
+    (B, 2, K, frames); then transposed to the STFT's layout, or, when only the magnitude is used (the
+    Transpose + ReduceL2 torch exports for ``.abs()``), reduced over the real / imaginary axis directly.
+    Returns how many STFT nodes were replaced.
     """
     graph = model.graph
     consts = _Constants(model)
-    replaced, nodes = 0, []
+    replaced, nodes, dropped = 0, [], set()
     for node in graph.node:
+        if id(node) in dropped:
+            continue
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         if node.op_type != "STFT" or attrs.get("onesided", 1) != 1 or len(node.input) < 4:
             nodes.append(node)
@@ -94,18 +122,68 @@ def stft_as_conv(model: onnx.ModelProto) -> int:
                 "Conv", [f"{name}_ncl", kernel.name], [f"{name}_conv"], strides=[hop], name=f"{name}_as_conv"
             ),
             helper.make_node("Reshape", [f"{name}_conv", shape.name], [f"{name}_parts"], name=f"{name}_split"),
-            helper.make_node("Transpose", [f"{name}_parts"], [out], perm=[0, 3, 2, 1], name=f"{name}_to_stft"),
         ]
+        chain = _magnitude_chain(graph, consts, out)
+        if chain:
+            axis = numpy_helper.from_array(np.array([1], dtype=np.int64), f"{name}_complex_axis")
+            graph.initializer.append(axis)
+            magnitude = chain[-1].output[0]
+            nodes.append(
+                helper.make_node(
+                    "ReduceL2", [f"{name}_parts", axis.name], [magnitude], keepdims=0, name=f"{name}_magnitude"
+                )
+            )
+            dropped.update(id(n) for n in chain)
+        else:
+            nodes.append(
+                helper.make_node("Transpose", [f"{name}_parts"], [out], perm=[0, 3, 2, 1], name=f"{name}_to_stft")
+            )
         replaced += 1
     del graph.node[:]
     graph.node.extend(nodes)
     return replaced
 
 
+def sequences_as_split(model: onnx.ModelProto) -> int:
+    """Replace SplitToSequence (constant sizes) read only by SequenceAt (constant positions) with one Split."""
+    graph = model.graph
+    consts = _Constants(model)
+    users: dict[str, list[onnx.NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            users.setdefault(name, []).append(node)
+    outputs = {o.name for o in graph.output}
+    replace: dict[int, onnx.NodeProto] = {}
+    dropped: set[int] = set()
+    for node in graph.node:
+        if node.op_type != "SplitToSequence" or len(node.input) < 2 or node.output[0] in outputs:
+            continue
+        sizes = consts.value(node.input[1])
+        readers = users.get(node.output[0], [])
+        if sizes is None or sizes.ndim != 1 or not readers or any(r.op_type != "SequenceAt" for r in readers):
+            continue
+        positions = [consts.value(r.input[1]) for r in readers]
+        if any(p is None for p in positions):
+            continue
+        count = len(sizes)
+        names = [f"{node.name}_part{i}" for i in range(count)]
+        for reader, position in zip(readers, positions, strict=True):
+            names[int(position) % count] = reader.output[0]
+            dropped.add(id(reader))
+        axis = next((helper.get_attribute_value(a) for a in node.attribute if a.name == "axis"), 0)
+        replace[id(node)] = helper.make_node("Split", [node.input[0], node.input[1]], names, axis=axis, name=node.name)
+    if not replace:
+        return 0
+    nodes = [replace.get(id(n), n) for n in graph.node if id(n) not in dropped]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    return len(replace)
+
+
 def optimize_file(path: Path) -> dict[str, int]:
     """Apply the rewrites to an ONNX file in place; returns what each rewrite changed."""
     model = onnx.load(str(path))
-    done = {"stft_as_conv": stft_as_conv(model)}
+    done = {"stft_as_conv": stft_as_conv(model), "sequences_as_split": sequences_as_split(model)}
     if any(done.values()):
         onnx.checker.check_model(model)
         onnx.save(model, str(path))
