@@ -77,6 +77,11 @@ def write_report(path: Path, summary: dict[str, Any], tally: Tally, unit: str) -
     if tally.rate_from:
         how = ", ".join(f"{n} from {k}" for k, n in sorted(tally.rate_from.items()))
         lines.append(f"- sampling rates: {how}")
+    if tally.rate_from.get("assumed"):
+        lines.append(
+            f"- {tally.rate_from['assumed']} recording(s) state no sampling rate and match no rate pattern: taken at "
+            f"the model's {summary['model_rate']} Hz (pass --sample-rate to state it)"
+        )
     if tally.verdicts:
         lines += ["", "## Verdicts", "", "| class | files |", "|---|---|"]
         lines += [f"| {c} | {n} |" for c, n in tally.verdicts.most_common()]

@@ -211,6 +211,7 @@ def run_predict(
         "units": tally.units,
         "verdicts": dict(tally.verdicts),
         "rate_from": dict(tally.rate_from),
+        "model_rate": prep.get("sample_rate"),
         "warnings": tally.warnings,
         "seconds": round(seconds, 3),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
