@@ -158,7 +158,7 @@ def speed(model: str, extra: list[str], window: int = 1024, batch: int = 256) ->
 
     from faultcli.config.load import parse_override
     from faultcli.models.layers import fuse_conv_bn
-    from faultcli.services.kits import build_model
+    from faultcli.services.common import build_model
 
     torch.set_num_threads(2)
     own = {path[1]: value for path, value in map(parse_override, extra) if path[0] == "model" and len(path) == 2}

@@ -47,11 +47,11 @@ def speed_ms(checkpoint: Path, batch: int, repeat: int, threads: int) -> float:
     import torch
 
     from faultcli.engine.checkpoints import load_checkpoint
-    from faultcli.services.segment_eval import load_segmenter
+    from faultcli.services.common import load_trained_model
 
     torch.set_num_threads(threads)
     state = load_checkpoint(checkpoint)
-    model = load_segmenter(state, torch.device("cpu"))
+    model = load_trained_model(state, torch.device("cpu"))
     x = torch.randn(batch, int(state["data_info"]["channels"]), 200, 200)
     times = []
     with torch.no_grad():

@@ -27,7 +27,7 @@ from faultcli.signal.transforms import (
     order_spectrum,
     stft_spectrogram,
 )
-from faultcli.vision_augment import augment_images
+from faultcli.vision.augment import augment_images
 
 RESULTS = Path(__file__).parent / "results" / "transforms.json"
 

@@ -1,4 +1,4 @@
-"""Classification and segmentation figures (scikit-learn where it has them)."""
+"""Classification figures (scikit-learn where it has them); segmentation's are in segmentation/figures.py."""
 
 from __future__ import annotations
 
@@ -94,15 +94,3 @@ def calibration_bins(y_true: np.ndarray, probs: np.ndarray, bins: int) -> tuple[
 def expected_calibration_error(y_true: np.ndarray, probs: np.ndarray, bins: int = 15) -> float:
     conf, acc, count = calibration_bins(y_true, probs, bins)
     return float(np.sum(count / max(count.sum(), 1) * np.abs(acc - conf)))
-
-
-def dice_iou(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per (image, class) Dice and IoU of binary masks (N, K, H, W); both empty counts as 1."""
-    pred, true = pred.astype(bool), true.astype(bool)
-    inter = (pred & true).sum(axis=(2, 3)).astype(np.float64)
-    p, t = pred.sum(axis=(2, 3)), true.sum(axis=(2, 3))
-    union = p + t - inter
-    empty = (p + t) == 0
-    dice = np.where(empty, 1.0, 2 * inter / np.maximum(p + t, 1))
-    iou = np.where(empty, 1.0, inter / np.maximum(union, 1))
-    return dice, iou

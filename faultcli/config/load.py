@@ -114,7 +114,8 @@ def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
         (inner,) = typing.get_args(tp)
         if not isinstance(value, list):
             raise ConfigError(f"{where} must be a list, got {value!r}")
-        return [_check_value(v, inner, f"{where}[{i}]", {}) for i, v in enumerate(value)]
+        item_meta = {"registry": meta.get("registry")}  # a list of registered names checks each item
+        return [_check_value(v, inner, f"{where}[{i}]", item_meta) for i, v in enumerate(value)]
     if origin is dict:
         _, inner = typing.get_args(tp)
         if not isinstance(value, dict):
@@ -128,6 +129,8 @@ def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
         value = str(value)  # condition values such as loads are written bare
     if tp in (int, float, str, bool) and (not isinstance(value, tp) or (tp is int and isinstance(value, bool))):
         raise ConfigError(f"{where} must be {_type_name(tp)}, got {value!r}")
+    if meta.get("registry"):
+        check_registered(meta["registry"], value, where)
     choices = meta.get("choices")
     if choices and value not in choices:
         raise ConfigError(f"{where} = {value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
@@ -136,6 +139,34 @@ def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
         bounds = f"≥ {lo}" if hi is None else f"between {lo} and {hi}"
         raise ConfigError(f"{where} = {value!r} is out of range; it must be {bounds}")
     return value
+
+
+# the package whose import fills each registry kind a recipe may name
+REGISTERING = {
+    "task": "faultcli.tasks",
+    "loss": "faultcli.losses",
+    "model": "faultcli.models",
+    "branch": "faultcli.models",
+    "fusion": "faultcli.models",
+    "edge_fusion": "faultcli.models",
+}
+
+
+def check_registered(kind: str, value: Any, where: str) -> None:
+    """``value`` must be a registered ``kind`` name; the error lists close matches and every name."""
+    import importlib
+
+    from faultcli.registry import lookup
+
+    importlib.import_module(REGISTERING[kind])
+    if kind == "task":
+        from faultcli.tasks import task_names
+
+        task_names()  # registers the task modules
+    try:
+        lookup(kind, value)
+    except ConfigError as err:
+        raise ConfigError(f"{where}: {err}") from None
 
 
 def build(cls: type, raw: dict[str, Any], where: str = "") -> Any:

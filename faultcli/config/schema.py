@@ -8,20 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-TASKS = ("vibration-classification", "image-classification", "segmentation")
-
 
 def opt(
     default: Any,
     help: str,
     *,
     choices: tuple[Any, ...] | None = None,
+    registry: str | None = None,
     min: float | None = None,
     max: float | None = None,
     factory: bool = False,
 ) -> Any:
-    """A dataclass field with help text and the checks ``config.load`` applies to it."""
-    meta = {"help": help, "choices": choices, "min": min, "max": max}
+    """A dataclass field with help text and the checks ``config.load`` applies to it. ``registry`` names
+    the registry kind whose names are the allowed values (of each item, for a list): a new loss, task or
+    branch is then one new file, not an edit here."""
+    meta = {"help": help, "choices": choices, "registry": registry, "min": min, "max": max}
     if factory:
         return field(default_factory=default, metadata=meta)
     return field(default=default, metadata=meta)
@@ -96,9 +97,11 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    name: str = opt("multimodal_small", "registered model name (faultcli models lists them)")
-    branches: list[str] = opt(lambda: ["time", "fft", "tf"], "branches of the multimodal model", factory=True)
-    fusion: str = opt("hierarchical", "how branch features are fused", choices=("hierarchical", "weighted", "concat"))
+    name: str = opt("multimodal_small", "registered model name (faultcli list models shows them)", registry="model")
+    branches: list[str] = opt(
+        lambda: ["time", "fft", "tf"], "branches of the multimodal model", registry="branch", factory=True
+    )
+    fusion: str = opt("hierarchical", "how branch features are fused", registry="fusion")
     tf_transform: str = opt("stft", "time–frequency image of the tf branch", choices=("stft", "cwt"))
     order_normalize: bool = opt(False, "spectra in orders of shaft speed (needs the recording's RPM)")
     nominal_rpm: float = opt(
@@ -129,7 +132,7 @@ class ModelConfig:
     pretrained: bool = opt(False, "load pretrained weights (weights_path, else the hub when online)")
     weights_path: str = opt("", "local weights file for the backbone / encoder")
     edge_branch: bool = opt(True, "image classifier: add the edge-map branch")
-    edge_fusion: str = opt("gate", "how edge features join the backbone", choices=("gate", "concat"))
+    edge_fusion: str = opt("gate", "how edge features join the backbone", registry="edge_fusion")
     # segmentation
     arch: str = opt("PAN", "smp architecture", choices=("PAN", "Unet", "UnetPlusPlus", "FPN", "DeepLabV3Plus"))
     encoder: str = opt("efficientnet-b3", "smp encoder name")
@@ -140,12 +143,18 @@ class TrainConfig:
     epochs: int = opt(30, "maximum epochs", min=1)
     batch_size: int = opt(64, "samples per batch", min=1)
     lr: float = opt(1e-3, "peak learning rate (AdamW)", min=0.0)
+    lr_scale: dict[str, float] = opt(
+        dict,
+        "learning-rate multipliers by parameter-name prefix (e.g. {backbone = 0.1}: a pretrained encoder "
+        "slower than a new head; 0 freezes it)",
+        factory=True,
+    )
     weight_decay: float = opt(1e-4, "AdamW weight decay", min=0.0)
     scheduler: str = opt("cosine", "learning-rate schedule", choices=("cosine", "plateau", "constant"))
     warmup_epochs: int = opt(1, "linear warm-up epochs before cosine", min=0)
     plateau_factor: float = opt(0.5, "ReduceLROnPlateau factor", min=0.0, max=1.0)
     plateau_patience: int = opt(3, "ReduceLROnPlateau patience (epochs)", min=0)
-    loss: str = opt("focal", "classification loss", choices=("ce", "focal", "bce_dice"))
+    loss: str = opt("focal", "loss (classification: focal, ce; segmentation: bce_dice)", registry="loss")
     focal_gamma: float = opt(2.0, "focal loss γ", min=0.0)
     class_balance_beta: float = opt(
         0.999, "per-class α from the effective number of samples (0 = no α)", min=0.0, max=0.99999
@@ -232,7 +241,7 @@ class EvalConfig:
 
 @dataclass
 class Config:
-    task: str = opt("vibration-classification", "what the recipe trains", choices=TASKS)
+    task: str = opt("vibration-classification", "what the recipe trains", registry="task")
     name: str = opt("", "run name; default: the recipe's file name")
     seed: int = opt(0, "seed for weights, batches and augmentation")
     data: DataConfig = opt(DataConfig, "data section", factory=True)

@@ -60,6 +60,8 @@ class MetricsLog(Callback):
         self.log_metrics, self.report = log_metrics, report
 
     def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        if not engine.strategy.is_main:
+            return
         self.log_metrics(metrics)
         if self.report is not None:
             shown = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items() if k != "epoch" and isinstance(v, float))
@@ -85,6 +87,8 @@ class Checkpoint(Callback):
         improved = self.monitor.update(metrics)
         if improved:
             self.best_epoch = epoch
+        if not engine.strategy.is_main:
+            return
         state = {**engine.state_dict(), **self.extra}
         save_checkpoint(self.folder / "last.pt", state)
         if improved:
@@ -131,6 +135,8 @@ class TensorBoard(Callback):
         self.writer = SummaryWriter(str(folder))
 
     def on_epoch_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
+        if not engine.strategy.is_main:
+            return
         for key, value in metrics.items():
             if isinstance(value, (int, float)) and key != "epoch":
                 self.writer.add_scalar(key, value, epoch)

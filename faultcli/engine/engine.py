@@ -1,13 +1,13 @@
 """The training engine: epochs of batches, validation, events for callbacks. Nothing task-specific here.
 
 What differs between tasks (how a batch becomes a loss, which metrics an epoch yields, per-epoch
-policy such as augmentation stages or unfreezing) lives in ``TaskHooks``; logging, checkpointing and
-early stopping are ``Callback`` objects whose state goes into checkpoints.
+policy such as augmentation stages or unfreezing, trainable parts besides the model) lives in
+``TaskHooks`` (engine/hooks.py); logging, checkpointing and early stopping are ``Callback`` objects whose
+state goes into checkpoints; how processes share the work is the ``strategy`` (engine/strategy.py).
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -16,37 +16,13 @@ import torch
 from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
+from faultcli.engine.hooks import StepContext, TaskHooks
 from faultcli.engine.schedules import Schedule
+from faultcli.engine.strategy import SingleProcess
 from faultcli.errors import TrainingError
 from faultcli.progress import NullReporter, Reporter
 
-
-class TaskHooks:
-    """How one task trains and validates. Subclasses override what they need."""
-
-    def on_epoch_start(self, engine: Engine, epoch: int) -> None:
-        """Per-epoch policy (augmentation stage, loss weights, unfreezing)."""
-
-    def training_step(self, model: nn.Module, batch: Any, epoch: int) -> tuple[torch.Tensor, dict[str, float]]:
-        """Return the loss to minimise and figures to show (e.g. accuracy of the batch)."""
-        raise NotImplementedError
-
-    def validation_step(self, model: nn.Module, batch: Any) -> dict[str, torch.Tensor]:
-        """Return tensors to collect over the epoch (e.g. logits, targets, loss)."""
-        raise NotImplementedError
-
-    def validation_metrics(self, collected: dict[str, torch.Tensor]) -> dict[str, float]:
-        """Figures of an epoch's collected validation outputs, without the ``val_`` prefix."""
-        raise NotImplementedError
-
-    def on_validation_end(self, engine: Engine, epoch: int, metrics: dict[str, float]) -> None:
-        """Policy that reacts to validation figures (e.g. switch from frozen to full finetuning)."""
-
-    def state_dict(self) -> dict[str, Any]:
-        return {}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        pass
+ValLoaders = dict[str, Iterable[Any]]
 
 
 class Callback:
@@ -100,8 +76,12 @@ class Engine:
         ema_decay: float | None = None,
         max_train_batches: int = 0,
         reporter: Reporter | None = None,
+        strategy: SingleProcess | None = None,
     ) -> None:
         self.model, self.optimizer, self.schedule, self.hooks = model, optimizer, schedule, hooks
+        self.strategy = strategy or SingleProcess()
+        # parts the hooks train beside the model; ``model`` stays the network that is evaluated and exported
+        self.parts = nn.ModuleDict(hooks.parts()).to(device)
         self.callbacks = callbacks or []
         self.device, self.seed, self.grad_clip = device, seed, grad_clip
         self.max_train_batches = max_train_batches
@@ -119,16 +99,29 @@ class Engine:
         self.ema = (
             None
             if ema_decay is None
-            else AveragedModel(self.model, multi_avg_fn=ema_with_warmup(ema_decay), use_buffers=True)
+            else AveragedModel(self._trained, multi_avg_fn=ema_with_warmup(ema_decay), use_buffers=True)
         )
         self.epoch = 0  # next epoch to run
+        self.steps_per_epoch = 0
         self.should_stop = False
         self.history: list[dict[str, float]] = []
 
     @property
+    def _trained(self) -> nn.Module:
+        """What the optimiser trains and the average follows: the model, with the hooks' parts beside it."""
+        return nn.ModuleDict({"model": self.model, "parts": self.parts}) if len(self.parts) else self.model
+
+    @property
     def eval_model(self) -> nn.Module:
         """The weights validation and inference use: the moving average when there is one."""
-        return self.ema.module if self.ema is not None else self.model
+        if self.ema is None:
+            return self.model
+        return self.ema.module["model"] if len(self.parts) else self.ema.module
+
+    @property
+    def eval_parts(self) -> nn.ModuleDict:
+        """The hooks' parts as validation sees them (averaged with the model when it is)."""
+        return self.ema.module["parts"] if self.ema is not None and len(self.parts) else self.parts
 
     # --- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -141,6 +134,11 @@ class Engine:
             "optimizer": self.optimizer.state_dict(),
             "schedule": self.schedule.state_dict(),
             "epoch": self.epoch,
+            **(
+                {"parts": self.eval_parts.state_dict(), "train_parts": self.parts.state_dict()}
+                if len(self.parts)
+                else {}
+            ),
             "hooks": self.hooks.state_dict(),
             "callbacks": {cb.name: cb.state_dict() for cb in self.callbacks},
             "history": self.history,
@@ -148,6 +146,10 @@ class Engine:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.model.load_state_dict(state.get("train_model", state["model"]))
+        if len(self.parts):
+            if "train_parts" not in state:
+                raise TrainingError("this checkpoint holds none of the parts this recipe trains; start a new run")
+            self.parts.load_state_dict(state["train_parts"])
         if self.ema is not None:
             if "ema" not in state:
                 raise TrainingError("this checkpoint has no weight average; resume it with train.ema_epochs=0")
@@ -161,7 +163,16 @@ class Engine:
         self.history = list(state.get("history", []))
 
     # --- loop --------------------------------------------------------------------------------
-    def fit(self, train_loader: Iterable[Any], val_loader: Iterable[Any] | None, epochs: int) -> list[dict[str, float]]:
+    def fit(
+        self, train_loader: Iterable[Any], val_loaders: ValLoaders | Iterable[Any] | None, epochs: int
+    ) -> list[dict[str, float]]:
+        """Train until ``epochs`` or a callback's ``should_stop``. ``val_loaders`` maps names to loaders
+        (figures ``val_<metric>`` for the name "" and ``val_<name>_<metric>`` for the others); a single
+        loader is the main one."""
+        if val_loaders is not None and not isinstance(val_loaders, dict):
+            val_loaders = {"": val_loaders}
+        train_loader = self.strategy.shard(train_loader)
+        self.steps_per_epoch = self._steps(train_loader)
         for cb in self.callbacks:
             cb.on_fit_start(self)
         while self.epoch < epochs and not self.should_stop:
@@ -170,11 +181,13 @@ class Engine:
             torch.manual_seed(self.seed * 100_003 + epoch)
             self.hooks.on_epoch_start(self, epoch)
             started = time.perf_counter()
-            train_figures = self._train_epoch(train_loader, epoch)
+            train_figures = self._train_epoch(train_loader, epoch, epochs)
             metrics = {"epoch": epoch, "lr": self.schedule.current_lr(), **train_figures}
-            if val_loader is not None:
-                collected = self.predict(val_loader)
-                metrics.update({f"val_{k}": v for k, v in self.hooks.validation_metrics(collected).items()})
+            for name, loader in (val_loaders or {}).items():
+                collected = self.predict(loader, name)
+                prefix = f"val_{name}_" if name else "val_"
+                metrics.update({prefix + k: v for k, v in self.hooks.validation_metrics(collected, name).items()})
+            if val_loaders:
                 self.hooks.on_validation_end(self, epoch, metrics)
             metrics["epoch_seconds"] = time.perf_counter() - started
             self.schedule.step_epoch(metrics)
@@ -186,18 +199,21 @@ class Engine:
             cb.on_fit_end(self)
         return self.history
 
-    def _train_epoch(self, loader: Iterable[Any], epoch: int) -> dict[str, float]:
+    def _steps(self, loader: Iterable[Any]) -> int:
+        total = len(loader) if hasattr(loader, "__len__") else 0
+        return min(total, self.max_train_batches) if self.max_train_batches and total else total
+
+    def _train_epoch(self, loader: Iterable[Any], epoch: int, epochs: int) -> dict[str, float]:
         self.model.train()
-        total = len(loader) if hasattr(loader, "__len__") else None
-        if self.max_train_batches and total:
-            total = min(total, self.max_train_batches)
+        self.parts.train()
         sums: dict[str, float] = {}
         count = 0
-        with self.reporter.task(f"epoch {epoch + 1}", total) as progress:
+        with self.reporter.task(f"epoch {epoch + 1}", self.steps_per_epoch or None) as progress:
             for i, batch in enumerate(loader):
                 if self.max_train_batches and i >= self.max_train_batches:
                     break
-                figures = self._train_step(batch, epoch)
+                ctx = StepContext(epoch, i, epoch * self.steps_per_epoch + i, self.steps_per_epoch, epochs)
+                figures = self._train_step(batch, ctx)
                 count += 1
                 for k, v in figures.items():
                     sums[k] = sums.get(k, 0.0) + v
@@ -206,37 +222,38 @@ class Engine:
                 )
         return {f"train_{k}": v / max(count, 1) for k, v in sums.items()}
 
-    def _train_step(self, batch: Any, epoch: int) -> dict[str, float]:
+    def _train_step(self, batch: Any, ctx: StepContext) -> dict[str, float]:
         batch = to_device(batch, self.device)
         with torch.autocast(self.device.type, enabled=self.amp):
-            loss, figures = self.hooks.training_step(self.model, batch, epoch)
-        if not math.isfinite(loss.item()):
+            loss, figures = self.hooks.training_step(self.strategy.wrap(self.model), batch, ctx)
+        if not self.strategy.all_finite(loss.item()):
             raise TrainingError(
-                f"the loss became {loss.item()} at epoch {epoch + 1}; training stopped and the last good "
+                f"the loss became {loss.item()} at epoch {ctx.epoch + 1}; training stopped and the last good "
                 "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers"
             )
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         if self.grad_clip > 0:
             self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+            nn.utils.clip_grad_norm_(self._trained.parameters(), self.grad_clip)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.schedule.step_batch()
         if self.ema is not None:
-            self.ema.update_parameters(self.model)
+            self.ema.update_parameters(self._trained)
         return {"loss": loss.item(), **figures}
 
     @torch.no_grad()
-    def predict(self, loader: Iterable[Any]) -> dict[str, torch.Tensor]:
-        """Run ``validation_step`` over a loader in eval mode and collect its outputs."""
+    def predict(self, loader: Iterable[Any], name: str = "") -> dict[str, torch.Tensor]:
+        """Run ``validation_step`` over a loader in eval mode and collect its outputs (of every process)."""
         model = self.eval_model
         model.eval()
+        self.eval_parts.eval()
         chunks = []
-        for batch in loader:
+        for batch in self.strategy.shard(loader):
             with torch.autocast(self.device.type, enabled=self.amp):
-                chunks.append(self.hooks.validation_step(model, to_device(batch, self.device)))
-        return collate_outputs(chunks)
+                chunks.append(self.hooks.validation_step(model, to_device(batch, self.device), name))
+        return self.strategy.gather(collate_outputs(chunks))
 
 
 def ema_with_warmup(decay: float):

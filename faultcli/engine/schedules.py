@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -74,3 +75,14 @@ def piecewise(pairs: list[list[float]], epoch: int, default: float = 0.0) -> flo
         if epoch >= start:
             value = float(v)
     return value
+
+
+def stage_at(stages: Sequence[Any], epoch: int) -> Any | None:
+    """The stage with the latest ``start_epoch`` ≤ ``epoch`` (attribute or mapping key), or None before
+    the first: how every progressive policy (augmentation stages) picks what applies to an epoch."""
+
+    def start(stage: Any) -> int:
+        return int(stage["start_epoch"] if isinstance(stage, Mapping) else stage.start_epoch)
+
+    live = [s for s in stages if start(s) <= epoch]
+    return max(live, key=start) if live else None

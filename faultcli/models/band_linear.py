@@ -11,12 +11,13 @@ import torch
 from torch import nn
 
 from faultcli.errors import DataError
+from faultcli.models.base import Classifier
 from faultcli.models.branches.bands import check_band_count
 from faultcli.registry import register
 from faultcli.signal.transforms import band_spectrum
 
 
-class BandLinear(nn.Module):
+class BandLinear(Classifier):
     """(B, 1, window) → log band-power shares, standardised per band (the features) → one linear layer."""
 
     def __init__(self, num_classes: int, window: int, n_bands: int = 64) -> None:
@@ -39,9 +40,6 @@ class BandLinear(nn.Module):
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head(feats)
-
-    def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x, rpm))
 
 
 @register("model", "band_linear")

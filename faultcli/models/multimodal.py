@@ -5,22 +5,22 @@ Reads top-down: the model, then the registered sizes (same class, different widt
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 from torch import nn
 
+import faultcli.models.heads  # noqa: F401  (registers the heads)
 from faultcli.errors import ConfigError, DataError
+from faultcli.models.base import Classifier
 from faultcli.models.branches.bands import check_band_count
-from faultcli.models.heads import ArcFaceHead, SoftmaxHead
 from faultcli.models.layers import BranchDropout, WindowStandardize
 from faultcli.registry import create, register
 
 DEFAULT_BRANCHES = ("time", "fft", "tf")
 
 
-class MultiModalNet(nn.Module):
+class MultiModalNet(Classifier):
     """Raw normalised windows (B, 1, window) → per-branch features → fusion → ``num_features`` → logits.
 
     Transforms run inside each branch on the batch's device. ``rpm`` (B,) (NaN = unknown) only matters with
@@ -34,9 +34,9 @@ class MultiModalNet(nn.Module):
     starve the linear one of gradient; the prediction averages their probabilities. The linear read-out is
     what transfers across loads (band_linear's rows in the README), the deep one what separates the rest.
     ``wide_clean`` trains the wide read-out as band_linear is trained alone: on the batch before
-    augmentation and mixup (``forward_features(..., clean=batch)``), by plain cross-entropy; its features
-    are built to be invariant, and augmentation and the focal loss only blur them (fan-end diagnostics,
-    README session 10). ``clean_readouts`` tells the training hook how many trailing read-outs read so.
+    augmentation and mixup (``forward(..., clean=batch)``), by plain cross-entropy; its features are
+    built to be invariant, and augmentation and the focal loss only blur them (fan-end diagnostics in
+    docs/experiments/cwru-load-transfer.md). ``clean_readouts`` counts the trailing read-outs that read so.
     """
 
     def __init__(
@@ -99,8 +99,17 @@ class MultiModalNet(nn.Module):
             **extra,
         )
         self.fused_dim = feature_dim
-        self.head = SoftmaxHead(feature_dim, num_classes, hidden=feature_dim, dropout=dropout)
-        self.arcface = ArcFaceHead(feature_dim, num_classes, margin=arcface_margin, scale=arcface_scale)
+        self.head = create(
+            "head", "softmax", in_features=feature_dim, num_classes=num_classes, hidden=feature_dim, dropout=dropout
+        )
+        self.arcface = create(
+            "head",
+            "arcface",
+            in_features=feature_dim,
+            num_classes=num_classes,
+            margin=arcface_margin,
+            scale=arcface_scale,
+        )
         self.wide = None
         if wide_bands:
             check_band_count(window, wide_bands, key="model.wide_bands")
@@ -146,21 +155,6 @@ class MultiModalNet(nn.Module):
         if self.wide is not None:
             logits.append(self.wide.forward_head(feats[:, self.fused_dim :]))
         return logits
-
-    @staticmethod
-    def combine_readouts(logits: list[torch.Tensor]) -> torch.Tensor:
-        """``head_logits``'s read-outs → one prediction (B, num_classes): log of their mean probabilities."""
-        if len(logits) == 1:
-            return logits[0]
-        log_probs = torch.stack([part.log_softmax(dim=1) for part in logits])
-        return torch.logsumexp(log_probs, dim=0) - math.log(len(logits))
-
-    def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        """Features (B, num_features) → logits (B, num_classes): the read-outs combined."""
-        return self.combine_readouts(self.head_logits(feats))
-
-    def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x, rpm))
 
 
 def _create(size: dict[str, Any], kwargs: dict[str, Any]) -> MultiModalNet:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+import faultcli.models.heads  # noqa: F401  (registers the heads)
 from faultcli.errors import ConfigError, DataError
-from faultcli.models.heads import ArcFaceHead
+from faultcli.models.base import Classifier
 from faultcli.models.layers import WindowStandardize
-from faultcli.registry import register
+from faultcli.registry import create, register
 
 
 def _block(in_ch: int, out_ch: int, kernel_size: int, stride: int = 1, padding: int = 1) -> nn.Sequential:
@@ -28,7 +29,7 @@ def _block(in_ch: int, out_ch: int, kernel_size: int, stride: int = 1, padding: 
     )
 
 
-class WDCNN(nn.Module):
+class WDCNN(Classifier):
     """Raw window (B, 1, window) → 100-d features → logits; same surface as the multimodal model."""
 
     def __init__(
@@ -59,7 +60,9 @@ class WDCNN(nn.Module):
         )
         self.num_features = 100
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(100, num_classes))
-        self.arcface = ArcFaceHead(100, num_classes, margin=arcface_margin, scale=arcface_scale)
+        self.arcface = create(
+            "head", "arcface", in_features=100, num_classes=num_classes, margin=arcface_margin, scale=arcface_scale
+        )
         self.modality_weights: torch.Tensor | None = None
 
     def forward_features(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
@@ -73,9 +76,6 @@ class WDCNN(nn.Module):
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head(feats)
-
-    def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x, rpm))
 
 
 def wdcnn_steps(window: int) -> int:

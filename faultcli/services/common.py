@@ -44,15 +44,18 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads or os.cpu_count() or 1)
 
 
-def make_optimizer(cfg: Config, model, steps_per_epoch: int, plateau_metric: str, plateau_mode: str):
-    """AdamW and the recipe's learning-rate schedule, as every training command sets them up.
-    Returns (optimizer, schedule); ``plateau_*`` is what ReduceLROnPlateau watches."""
+def make_optimizer(cfg: Config, model, parts: dict, steps_per_epoch: int, plateau_metric: str, plateau_mode: str):
+    """AdamW over the model and the hooks' trainable ``parts``, with ``train.lr_scale``'s parameter groups,
+    and the recipe's learning-rate schedule. Returns (optimizer, schedule); ``plateau_*`` is what
+    ReduceLROnPlateau watches."""
     import torch
 
+    from faultcli.engine.optim import parameter_groups
     from faultcli.engine.schedules import Schedule
 
     t = cfg.train
-    optimizer = torch.optim.AdamW(model.parameters(), lr=t.lr, weight_decay=t.weight_decay)
+    groups = parameter_groups(model, parts, t.lr, t.lr_scale)
+    optimizer = torch.optim.AdamW(groups, lr=t.lr, weight_decay=t.weight_decay)
     schedule = Schedule(
         optimizer,
         t.scheduler,
@@ -80,6 +83,7 @@ def make_engine(
     reporter,
     device,
     steps_per_epoch: int,
+    strategy=None,
 ):
     """The engine with the callbacks every training command uses: metrics log, best/last checkpoints
     in ``out/checkpoints``, early stopping and optional TensorBoard. Returns (engine, checkpoint)."""
@@ -113,5 +117,30 @@ def make_engine(
         ema_decay=1.0 - 1.0 / max(t.ema_epochs * steps_per_epoch, 1.0) if t.ema_epochs else None,
         max_train_batches=t.max_train_batches,
         reporter=reporter,
+        strategy=strategy,
     )
     return engine, checkpoints
+
+
+def build_model(name: str, kwargs: dict):
+    """Create a registered model from the arguments its builder takes (a task passes every setting of
+    its [model] section; ``check_model_settings`` has refused the ones a builder cannot use)."""
+    from faultcli.models import create_model
+
+    return create_model(name, **kwargs)
+
+
+def load_trained_model(state: dict, device):
+    """The model of a checkpoint, in eval mode on ``device``; weights that do not fit are a one-line error."""
+    from faultcli.errors import CheckpointError
+
+    model = build_model(state["model_name"], dict(state["model_kwargs"]))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as err:
+        first = str(err).splitlines()[0][:160]
+        raise CheckpointError(
+            f"checkpoint weights do not fit model {state['model_name']} ({first}); "
+            "use the checkpoint with the recipe it was trained with"
+        ) from None
+    return model.to(device).eval()

@@ -1,251 +1,16 @@
-"""`faultcli eval` and the test evaluation at the end of `finetune`: figures, plots, predictions, report."""
+"""`faultcli eval` (dispatched by the checkpoint's task) and `faultcli segment predict`."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-import torch
-
-from faultcli import plots
 from faultcli.config import Config
 from faultcli.engine.checkpoints import load_checkpoint
-from faultcli.engine.engine import to_device
-from faultcli.errors import CheckpointError, DataError
-from faultcli.metrics import calibration_bins, classification_summary, fit_temperature, softmax
-from faultcli.models.layers import fuse_conv_bn
+from faultcli.errors import CheckpointError
 from faultcli.progress import LogReporter, Reporter
-from faultcli.runs import Run, atomic_write_json, atomic_write_text
-from faultcli.services.common import pick_device, resolve_config, set_threads
-from faultcli.services.kits import TaskKit, build_kit, build_model
-
-
-@torch.inference_mode()
-def predict_rows(
-    model: torch.nn.Module,
-    kit: TaskKit,
-    rows: np.ndarray,
-    batch_size: int,
-    device: torch.device,
-    reporter: Reporter,
-    tta_flip: bool = False,
-) -> dict[str, np.ndarray]:
-    """Logits, fused features, modality weights and labels of ``rows``, in order.
-
-    ``tta_flip`` (images only: a surface defect has no left or right) averages the features of each image
-    with those of its mirror image, edge map mirrored alike.
-    """
-    model = fuse_conv_bn(model)  # an eval-mode copy with BatchNorms folded into their convolutions
-    tta_flip = tta_flip and kit.kind == "images"
-    logits, feats, weights, labels = [], [], [], []
-    with reporter.task("evaluating", -(-len(rows) // batch_size)) as progress:
-        for start in range(0, len(rows), batch_size):
-            batch = to_device(kit.fetch(rows[start : start + batch_size]), device)
-            extra = batch.get("extra", {})
-            f = model.forward_features(batch["x"], **extra)
-            if tta_flip:
-                mirrored = {k: v.flip(-1) for k, v in extra.items()}
-                f = (f + model.forward_features(batch["x"].flip(-1), **mirrored)) / 2
-            logits.append(model.forward_head(f).float().cpu())
-            feats.append(f.float().cpu())
-            w = getattr(model, "modality_weights", None)
-            if w is not None:
-                weights.append(w.float().cpu())
-            labels.append(batch["y"].cpu())
-            progress.advance(1)
-    out = {"logits": torch.cat(logits).numpy(), "features": torch.cat(feats).numpy(), "y": torch.cat(labels).numpy()}
-    if weights:
-        out["weights"] = torch.cat(weights).numpy()
-    return out
-
-
-def _tsne(features: np.ndarray, labels: np.ndarray, max_points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.manifold import TSNE
-
-    rng = np.random.default_rng(seed)
-    pick = np.sort(rng.choice(len(features), min(max_points, len(features)), replace=False))
-    perplexity = float(min(30, max(2, (len(pick) - 1) // 3)))
-    points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features[pick])
-    return points, labels[pick]
-
-
-def _vote(describe: pd.DataFrame, y: np.ndarray, pred: np.ndarray, classes: list[str]) -> pd.DataFrame:
-    """Per recording (or image group): majority vote of its windows' predictions."""
-    frame = describe.assign(true=y, pred=pred)
-    rows = []
-    for group, part in frame.groupby("group", sort=True):
-        votes = np.bincount(part["pred"], minlength=len(classes))
-        rows.append(
-            {
-                "group": group,
-                "true": classes[int(part["true"].iloc[0])],
-                "predicted": classes[int(votes.argmax())],
-                "windows": len(part),
-                "agreement": float(votes.max() / len(part)),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def fit_val_temperature(
-    model: torch.nn.Module, kit: TaskKit, val_rows: np.ndarray, cfg: Config, device: torch.device, reporter: Reporter
-) -> float:
-    """The softmax temperature of ``model`` fitted on the validation rows (never on test)."""
-    val = predict_rows(model, kit, val_rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
-    return fit_temperature(val["logits"], val["y"])
-
-
-def write_report(
-    out: Path,
-    kit: TaskKit,
-    rows: np.ndarray,
-    pred: dict[str, np.ndarray],
-    cfg: Config,
-    title: str,
-    temperature: float = 1.0,
-) -> dict[str, Any]:
-    """All evaluation files for ``rows`` into ``out``; returns the flat summary figures.
-
-    Probabilities are ``softmax(logits / temperature)``: the checkpoint's fitted temperature, 1 if none.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    classes, y = kit.classes, pred["y"]
-    probs = softmax(pred["logits"] / temperature)
-    summary = classification_summary(y, probs, classes, cfg.eval.calibration_bins)
-    files: dict[str, str] = {}
-    files["confusion"] = plots.confusion_matrix_png(
-        np.array(summary["confusion"]), classes, out / "confusion_matrix.png"
-    ).name
-    conf, acc, count = calibration_bins(y, probs, cfg.eval.calibration_bins)
-    files["reliability"] = plots.reliability_png(conf, acc, count, summary["ece"], out / "reliability.png").name
-    if len(y) >= 10:
-        points, labels = _tsne(pred["features"], y, cfg.eval.tsne_max_points, cfg.seed)
-        files["tsne"] = plots.embedding_png(points, labels, classes, out / "tsne.png", "t-SNE of fused features").name
-    if "weights" in pred and pred["weights"].ndim == 2:
-        branches = list(kit.model_kwargs.get("branches", []))[: pred["weights"].shape[1]]
-        per_class = np.stack(
-            [
-                pred["weights"][y == i].mean(axis=0) if (y == i).any() else np.zeros(pred["weights"].shape[1])
-                for i in range(len(classes))
-            ]
-        )
-        files["modality_weights"] = plots.modality_weights_png(
-            per_class, branches, classes, out / "modality_weights.png"
-        ).name
-    described = kit.describe(rows).reset_index(drop=True)
-    predictions = described.drop(columns=["group"]).assign(
-        true=[classes[i] for i in y], predicted=[classes[i] for i in probs.argmax(1)]
-    )
-    for i, name in enumerate(classes):
-        predictions[f"p_{name}"] = probs[:, i].round(5)
-    atomic_write_text(out / "predictions.csv", predictions.to_csv(index=False))
-    files["predictions"] = "predictions.csv"
-    votes = _vote(described, y, probs.argmax(1), classes)
-    atomic_write_text(out / "per_recording.csv", votes.to_csv(index=False))
-    files["per_recording"] = "per_recording.csv"
-    recording_acc = float((votes["true"] == votes["predicted"]).mean()) if len(votes) else float("nan")
-    if kit.extra_report is not None:
-        files.update(kit.extra_report(out, rows, probs, y))
-    present = [classes[i] for i in sorted(set(y.tolist()))]
-    min_recall = min(summary["per_class"][c]["recall"] for c in present)
-    flat = {
-        "accuracy": summary["accuracy"],
-        "macro_f1": summary["macro_f1"],
-        "ece": summary["ece"],
-        "temperature": float(temperature),
-        "macro_auroc": summary["macro_auroc"],
-        "recording_accuracy": recording_acc,
-        "min_class_recall": min_recall,
-        "n_samples": int(len(y)),
-        "n_recordings": int(len(votes)),
-    }
-    detail = {
-        **flat,
-        "per_class": summary["per_class"],
-        "auroc_ovr": summary["auroc_ovr"],
-        "confusion": summary["confusion"],
-        "classes": classes,
-        "files": files,
-    }
-    _write_markdown(out / "report.md", title, flat, summary, files, votes)
-    atomic_write_json(out / "metrics.json", detail)
-    return detail
-
-
-def _write_markdown(
-    path: Path, title: str, flat: dict, summary: dict, files: dict[str, str], votes: pd.DataFrame
-) -> None:
-    lines = [f"# {title}", "", "| figure | value |", "|---|---|"]
-    lines += [f"| {k} | {v:.4f} |" if isinstance(v, float) else f"| {k} | {v} |" for k, v in flat.items()]
-    lines += [
-        "",
-        "## Per class",
-        "",
-        "| class | precision | recall | F1 | support | AUROC |",
-        "|---|---|---|---|---|---|",
-    ]
-    for name, row in summary["per_class"].items():
-        auroc = summary["auroc_ovr"].get(name)
-        lines.append(
-            f"| {name} | {row['precision']:.4f} | {row['recall']:.4f} | {row['f1']:.4f} | "
-            f"{row['support']} | {'' if auroc is None else f'{auroc:.4f}'} |"
-        )
-    wrong = votes[votes["true"] != votes["predicted"]] if len(votes) else votes
-    lines += ["", f"## Per recording (vote over windows): {len(votes) - len(wrong)}/{len(votes)} correct", ""]
-    if len(wrong):
-        lines += ["| recording | true | predicted | agreement |", "|---|---|---|---|"]
-        lines += [f"| {r.group} | {r.true} | {r.predicted} | {r.agreement:.2f} |" for r in wrong.itertuples()]
-    lines += ["", "## Figures", ""] + [f"![{k}]({v})" for k, v in files.items() if v.endswith(".png")]
-    atomic_write_text(path, "\n".join(lines) + "\n")
-
-
-def evaluate_split(
-    model: torch.nn.Module,
-    kit: TaskKit,
-    rows: np.ndarray,
-    out: Path,
-    cfg: Config,
-    device: torch.device,
-    reporter: Reporter,
-    split: str,
-    temperature: float = 1.0,
-) -> dict[str, Any]:
-    """Evaluate ``rows`` and write the report into ``out/<split>/``."""
-    if len(rows) == 0:
-        raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
-    pred = predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
-    return write_report(out / split, kit, rows, pred, cfg, f"Evaluation on the {split} split", temperature)
-
-
-def load_model_for_eval(state: dict[str, Any], device: torch.device) -> torch.nn.Module:
-    model = build_model(state["model_name"], dict(state["model_kwargs"]))
-    try:
-        model.load_state_dict(state["model"])
-    except RuntimeError as err:
-        first = str(err).splitlines()[0][:160]
-        raise CheckpointError(
-            f"checkpoint weights do not fit model {state['model_name']} ({first}); "
-            "use the checkpoint with the recipe it was trained with"
-        ) from None
-    return model.to(device)
-
-
-def check_compatible(state: dict[str, Any], kit: TaskKit, cfg: Config) -> None:
-    """The data must speak the checkpoint's language: same class list, window and sample rate."""
-    if list(kit.classes) != list(state["classes"]):
-        raise CheckpointError(
-            f"data classes {kit.classes} differ from the checkpoint's {state['classes']}; "
-            "evaluate on data labelled with the checkpoint's classes (data.label_map)"
-        )
-    info = state.get("data_info", {})
-    for key in ("window", "sample_rate"):
-        if key in info and getattr(cfg.data, key) != info[key]:
-            raise CheckpointError(
-                f"data.{key} = {getattr(cfg.data, key)} differs from the checkpoint's "
-                f"{info[key]}; drop the --set data.{key} override"
-            )
+from faultcli.runs import Run
+from faultcli.services.common import load_trained_model, pick_device, resolve_config, set_threads
 
 
 def load_checkpoint_or_run(checkpoint: Path) -> dict[str, Any]:
@@ -263,21 +28,6 @@ def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str
     return state, resolve_config(recipe, overrides, base=base)
 
 
-def average_members(preds: list[dict[str, np.ndarray]], temperatures: list[float]) -> dict[str, np.ndarray]:
-    """One prediction from an ensemble's: the mean of the members' calibrated probabilities (returned as
-    its log, so that a softmax gives it back), their features side by side, their mean modality weights."""
-    probs = np.mean([softmax(p["logits"] / t) for p, t in zip(preds, temperatures, strict=True)], axis=0)
-    out = {
-        "logits": np.log(np.clip(probs, 1e-12, None)),
-        "features": np.concatenate([p["features"] for p in preds], axis=1),
-        "y": preds[0]["y"],
-    }
-    weights = [p.get("weights") for p in preds]
-    if all(w is not None and w.shape == weights[0].shape for w in weights):
-        out["weights"] = np.mean(weights, axis=0)
-    return out
-
-
 def run_eval(
     state: dict[str, Any],
     cfg: Config,
@@ -288,47 +38,54 @@ def run_eval(
 ) -> dict[str, Any]:
     """Evaluate a checkpoint on a split of its data, or on another labelled folder (data.root).
 
-    ``members``: further checkpoints evaluated with it as one ensemble (their probabilities averaged, each
-    under its own temperature and its own training statistics); same classes, window and sample rate.
+    ``members``: further checkpoints evaluated with it as one ensemble, where the task allows it.
     """
-    states = [state, *(members or [])]
-    if state.get("task") == "segmentation":
-        if len(states) > 1:
-            raise CheckpointError("segmentation checkpoints are evaluated one at a time; pass one --checkpoint")
-        from faultcli.services.segment_eval import run_segment_eval
+    from faultcli.tasks import get_task
 
-        return run_segment_eval(state, cfg, split, run, reporter)
+    states = [state, *(members or [])]
+    tasks = {s.get("task") for s in states}
+    if len(tasks) > 1:
+        raise CheckpointError(
+            f"ensemble members come from different tasks ({', '.join(map(str, tasks))}); pass one kind"
+        )
+    task = get_task(state.get("task", "vibration-classification"))
     reporter = LogReporter(reporter, run.logger)
     set_threads(cfg.train.threads)
     device = pick_device(cfg.train.device)
-    kits: dict[str, TaskKit] = {}  # members trained on the same data share one kit
-    preds, rows = [], None
-    for number, member in enumerate(states, 1):
-        info = member.get("data_info") or {}
-        key = repr(sorted(info.items()))
-        kit = kits[key] = kits.get(key) or build_kit(cfg, reporter, data_info=info or None)
-        check_compatible(member, kit, cfg)
-        fold = member.get("fold", -1)
-        member_rows = kit.rows(split, None if fold is None or fold < 0 else fold)
-        if rows is None:
-            rows = member_rows
-            if len(rows) == 0:
-                raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
-        elif not np.array_equal(rows, member_rows):
-            raise CheckpointError(
-                f"ensemble member {number} sees another {split} split (another k-fold fold?); "
-                "ensemble checkpoints trained on the same split"
-            )
-        model = load_model_for_eval(member, device)
-        preds.append(predict_rows(model, kit, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip))
-    temperatures = [float(m.get("temperature", 1.0)) for m in states]
-    title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
-    if len(states) == 1:
-        detail = write_report(run.path, kit, rows, preds[0], cfg, title, temperatures[0])
-    else:  # the members' temperatures are applied before averaging
-        title += f" (ensemble of {len(states)} checkpoints)"
-        detail = write_report(run.path, kit, rows, average_members(preds, temperatures), cfg, title)
+    detail = task.evaluate_checkpoints(states, cfg, split, run.path, reporter, device)
     summary = {k: v for k, v in detail.items() if k != "files"}
     summary.update({"split": split, "data_root": cfg.data.root, "members": len(states)})
     run.write_summary(summary)
     return summary
+
+
+def run_segment_predict(state: dict[str, Any], cfg: Config, source: Path, run: Run, reporter: Reporter) -> dict:
+    """Masks, overlays and an RLE CSV for every image under ``source`` (no masks needed)."""
+    from faultcli.segmentation.predict import predict_folder
+
+    if state.get("task") != "segmentation":
+        raise CheckpointError(
+            f"the checkpoint is a {state.get('task')} checkpoint; segment predict needs a segmentation one"
+        )
+    reporter = LogReporter(reporter, run.logger)
+    set_threads(cfg.train.threads)
+    device = pick_device(cfg.train.device)
+    model = load_trained_model(state, device)
+    summary = predict_folder(
+        model,
+        state,
+        source,
+        run.path,
+        tile_overlap=cfg.eval.tile_overlap,
+        tta_flip=cfg.eval.tta_flip,
+        batch_size=min(cfg.eval.batch_size, 64),
+        device=device,
+        reporter=reporter,
+    )
+    run.write_summary(summary)
+    return summary
+
+
+def load_model_for_eval(state: dict[str, Any], device) -> Any:
+    """The checkpoint's model on ``device`` (kept for callers that import it from here)."""
+    return load_trained_model(state, device)

@@ -1,4 +1,4 @@
-"""Resume an interrupted finetune run in its own folder from ``checkpoints/last.pt``."""
+"""Resume an interrupted training run (any task) in its own folder from ``checkpoints/last.pt``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from faultcli.services.common import resolve_config
 
 def resume_run(path: Path, overrides: list[str], reporter: Reporter) -> tuple[dict[str, Any], Path]:
     """``path`` is a run folder or its last.pt; the config comes from the checkpoint (overrides allowed)."""
-    from faultcli.services.train import finetune
+    from faultcli.services.fit import fit
 
     path = Path(path)
     ckpt = path / "checkpoints" / "last.pt" if path.is_dir() else path
@@ -26,7 +26,7 @@ def resume_run(path: Path, overrides: list[str], reporter: Reporter) -> tuple[di
     run = Run(path=run_dir, logger=make_logger(run_dir))
     run.logger.info("resuming from %s", ckpt)
     try:
-        summary = finetune(cfg, run, reporter, resume=ckpt)
+        summary = fit(cfg, run, reporter, resume=ckpt)
     finally:
         close_logger(run.logger)
     return summary, run_dir

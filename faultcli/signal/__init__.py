@@ -1,6 +1,6 @@
 """Spectral transforms and batched augmentations of vibration windows (torch, on the batch's device)."""
 
-from faultcli.signal.augment import SignalAugment, StagedAugmenter, augment_batch, mixup, stage_for_epoch
+from faultcli.signal.augment import SignalAugment, augment_batch, mixup
 from faultcli.signal.transforms import (
     cwt_scales,
     cwt_scalogram,
@@ -13,7 +13,6 @@ from faultcli.signal.transforms import (
 
 __all__ = [
     "SignalAugment",
-    "StagedAugmenter",
     "augment_batch",
     "cwt_scalogram",
     "cwt_scales",
@@ -22,6 +21,5 @@ __all__ = [
     "mixup",
     "order_spectrum",
     "resample_to_orders",
-    "stage_for_epoch",
     "stft_spectrogram",
 ]

@@ -7,7 +7,7 @@ numbers are drawn on the generator's device (CPU by default) and moved to the ba
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -210,41 +210,3 @@ def mixup(
     lx = _per_sample(lam.to(x.dtype), x)
     ly = lam.to(y_onehot.dtype)[:, None]
     return lx * x + (1 - lx) * x[perm], ly * y_onehot + (1 - ly) * y_onehot[perm]
-
-
-def stage_for_epoch(stages: Sequence[Any], epoch: int) -> Any | None:
-    """The stage with the latest ``start_epoch`` ≤ epoch (attribute or mapping key), or None before the first."""
-
-    def start(stage: Any) -> int:
-        return int(stage["start_epoch"] if isinstance(stage, Mapping) else stage.start_epoch)
-
-    live = [s for s in stages if start(s) <= epoch]
-    return max(live, key=start) if live else None
-
-
-class StagedAugmenter:
-    """Progressive augmentation (weak → medium → strong by epoch) with its own seeded generator.
-
-    ``stages`` are (start_epoch, SignalAugment) pairs. The generator state goes into checkpoints through
-    ``state_dict`` so a resumed run draws the same augmentations.
-    """
-
-    def __init__(self, stages: Sequence[tuple[int, SignalAugment]], seed: int = 0) -> None:
-        self.stages = sorted(stages, key=lambda s: s[0])
-        self.generator = torch.Generator().manual_seed(seed)
-        self.current: SignalAugment | None = None
-
-    def set_epoch(self, epoch: int) -> SignalAugment | None:
-        """Switch to the stage active at ``epoch`` and return it (None: no augmentation yet)."""
-        found = stage_for_epoch([{"start_epoch": s, "aug": a} for s, a in self.stages], epoch)
-        self.current = found["aug"] if found else None
-        return self.current
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        return x if self.current is None else augment_batch(x, self.current, self.generator)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.generator.set_state(state["generator"])

@@ -1,88 +1,183 @@
-"""Classification hooks shared by vibration windows and images.
-
-A batch is a dict: ``x`` (input), ``y`` (class indices) and ``extra`` (model keyword inputs such as
-``rpm`` or ``edge``). What differs between data kinds (the augmentation) is passed in as a function.
-"""
+"""Classification tasks (vibration windows, images): data from a builder per kind, focal / CE loss with
+ArcFace and mixup, a softmax temperature fitted on validation, the classification report, ensembles."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
 
-from faultcli.engine.engine import Engine, TaskHooks
-from faultcli.engine.schedules import piecewise
-from faultcli.metrics import quick_figures
-from faultcli.signal.augment import mixup
+from faultcli.classification.data import ClassificationData
+from faultcli.config import Config
+from faultcli.engine.hooks import TaskHooks
+from faultcli.errors import CheckpointError, ConfigError, DataError
+from faultcli.progress import Reporter
+from faultcli.registry import register
+from faultcli.tasks.base import ModelSpec, Task, check_model_keys
 
-# (x, extra, epoch, generator) -> (x, extra); runs on the batch's device
-Augment = Callable[[torch.Tensor, dict[str, torch.Tensor], int, torch.Generator], tuple[torch.Tensor, dict]]
+SUMMARY_FIGURES = ("accuracy", "macro_f1", "ece", "macro_auroc")
 
 
-class ClassificationHooks(TaskHooks):
-    """Loss = classification loss (focal / CE) + w(epoch) · ArcFace CE, with optional mixup."""
+class ClassificationTask(Task):
+    """One class per sample; ``build`` turns a recipe into ``ClassificationData`` of one data kind."""
 
     def __init__(
         self,
-        loss_fn: nn.Module,
-        num_classes: int,
-        *,
-        arcface_weight: list[list[float]] | None = None,
-        mixup_alpha: float = 0.0,
-        mixup_prob: float = 0.5,
-        augment: Augment | None = None,
-        seed: int = 0,
+        name: str,
+        build: Callable[..., ClassificationData],
+        hooks: type[TaskHooks],
+        model_keys: Callable[[Config], set[str]],
     ) -> None:
-        self.loss_fn, self.num_classes = loss_fn, num_classes
-        self.arcface_weight = arcface_weight or []
-        self.mixup_alpha, self.mixup_prob, self.augment, self.seed = mixup_alpha, mixup_prob, augment, seed
-        self.generator = torch.Generator()
-        self.current_arcface = 0.0
+        self.name, self.build, self.hooks, self._model_keys = name, build, hooks, model_keys
 
-    def on_epoch_start(self, engine: Engine, epoch: int) -> None:
-        self.generator.manual_seed(self.seed * 7919 + epoch)
-        self.current_arcface = piecewise(self.arcface_weight, epoch)
+    def model_keys(self, cfg: Config) -> set[str]:
+        return self._model_keys(cfg)
 
-    def training_step(self, model: nn.Module, batch: dict[str, Any], epoch: int) -> tuple[torch.Tensor, dict]:
-        x, y, extra = batch["x"], batch["y"], dict(batch.get("extra", {}))
-        if self.augment is not None:
-            x, extra = self.augment(x, extra, epoch, self.generator)
-        targets, margin_labels = y, y
-        if self.mixup_alpha > 0 and float(torch.rand(1, generator=self.generator)) < self.mixup_prob:
-            # inputs mix; model inputs in `extra` (rpm, edge maps) stay with each sample
-            x, targets = mixup(x, F.one_hot(y, self.num_classes).float(), self.mixup_alpha, self.generator)
-            margin_labels = targets.argmax(1)  # ArcFace needs one label: each mixed sample's dominant one
-        # the model's last `clean_readouts` read-outs read the batch as loaded (no augmentation, no mixup)
-        # and learn by plain cross-entropy, as a linear model of invariant features is trained alone
-        clean = int(getattr(model, "clean_readouts", 0))
-        if clean:
-            extra["clean"] = batch["x"]
-        features = model.forward_features(x, **extra)
-        # a model with several read-outs (multimodal with a wide one) trains each by its own loss and
-        # predicts by its combine_readouts
-        parts = model.head_logits(features) if hasattr(model, "head_logits") else [model.forward_head(features)]
-        augmented = len(parts) - clean
-        loss = sum(self.loss_fn(part, targets) for part in parts[:augmented])
-        loss = loss + sum(F.cross_entropy(part, y) for part in parts[augmented:])
-        arcface = getattr(model, "arcface", None)
-        if self.current_arcface > 0 and arcface is not None:
-            margin_in = model.margin_features(features) if hasattr(model, "margin_features") else features
-            loss = loss + self.current_arcface * F.cross_entropy(arcface(margin_in, margin_labels), margin_labels)
-        logits = parts[0] if len(parts) == 1 else model.combine_readouts(parts)
-        acc = (logits.argmax(1) == y).float().mean().item()
-        return loss, {"acc": acc}
+    def check(self, cfg: Config) -> None:
+        from faultcli.losses import loss_names
 
-    def validation_step(self, model: nn.Module, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
-        logits = model(batch["x"], **batch.get("extra", {}))
-        return {"logits": logits.float(), "y": batch["y"]}
+        check_model_keys(cfg, self.model_keys(cfg), self.name)
+        if cfg.train.loss not in loss_names("labels"):
+            raise ConfigError(
+                f"train.loss = {cfg.train.loss!r} is not a classification loss; "
+                f"choose one of {', '.join(loss_names('labels'))}"
+            )
 
-    def validation_metrics(self, collected: dict[str, torch.Tensor]) -> dict[str, float]:
-        logits, y = collected["logits"], collected["y"]
-        loss = F.cross_entropy(logits, y).item()
-        return {"loss": loss, **quick_figures(y.numpy(), logits.numpy())}
+    def build_data(self, cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> Any:
+        return self.build(cfg, reporter, data_info)
 
-    def state_dict(self) -> dict[str, Any]:
-        return {"current_arcface": self.current_arcface}
+    def data_info(self, data: ClassificationData) -> dict[str, Any]:
+        return data.data_info
+
+    def model_spec(self, cfg: Config, data: ClassificationData) -> ModelSpec:
+        return ModelSpec(data.model_name, data.model_kwargs, data.init_kwargs)
+
+    def describe(self, cfg: Config, data: ClassificationData, spec: ModelSpec, params: int, device) -> str:
+        return (
+            f"model {spec.name}: {params / 1e6:.2f} M parameters, {len(data.classes)} classes, "
+            f"{len(data.rows('train'))} train / {len(data.rows('val'))} val samples, device {device}"
+        )
+
+    def build_hooks(self, cfg: Config, data: ClassificationData, device: torch.device) -> TaskHooks:
+        from faultcli.losses import create_loss
+
+        t = cfg.train
+        counts = np.bincount(data.labels(data.rows("train")), minlength=len(data.classes))
+        loss = create_loss(
+            t.loss,
+            "labels",
+            class_counts=counts,
+            gamma=t.focal_gamma,
+            class_balance_beta=t.class_balance_beta,
+            label_smoothing=t.label_smoothing,
+        )
+        return data.hooks(
+            loss.to(device),
+            len(data.classes),
+            arcface_weight=t.arcface_weight,
+            mixup_alpha=t.mixup_alpha,
+            mixup_prob=t.mixup_prob,
+            augment=data.augment,
+            seed=cfg.seed,
+            **data.hooks_kwargs,
+        )
+
+    def loaders(self, cfg: Config, data: ClassificationData) -> tuple[Any, dict[str, Any]]:
+        t = cfg.train
+        train = data.loader("train", t.batch_size, train=True, balanced=t.balanced_sampler)
+        return train, {"": data.loader("val", cfg.eval.batch_size)}
+
+    def post_fit(self, cfg: Config, model, data: ClassificationData, device, reporter: Reporter) -> dict[str, Any]:
+        from faultcli.classification.report import fit_val_temperature
+
+        if not cfg.eval.calibrate:
+            return {}
+        temperature = fit_val_temperature(model, data, data.rows("val"), cfg, device, reporter)
+        reporter.info(f"softmax temperature {temperature:.3f}, fitted on the validation split")
+        return {"temperature": temperature}
+
+    def evaluate(self, cfg, model, data, split, out: Path, fitted, device, reporter, title) -> dict[str, Any]:
+        from faultcli.classification.report import predict_rows, write_report
+
+        rows = data.rows(split)
+        if len(rows) == 0:
+            raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
+        pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
+        return write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)))
+
+    def summary(self, cfg: Config, data: ClassificationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
+        return {
+            **{f"test_{k}": test[k] for k in SUMMARY_FIGURES},
+            "temperature": float(fitted.get("temperature", 1.0)),
+            **{f"test_{k}": v for k, v in test.items() if k.startswith("recording_") or k.startswith("min_")},
+        }
+
+    def evaluate_checkpoints(self, states, cfg, split, out: Path, reporter, device) -> dict[str, Any]:
+        """One checkpoint, or an ensemble: the members' probabilities averaged, each under its own
+        temperature and its own training statistics; same classes, window and sample rate."""
+        from faultcli.classification.report import average_members, predict_rows, write_report
+        from faultcli.services.common import load_trained_model
+
+        datas: dict[str, ClassificationData] = {}  # members trained on the same data share one
+        preds, rows = [], None
+        for number, member in enumerate(states, 1):
+            info = member.get("data_info") or {}
+            key = repr(sorted(info.items()))
+            data = datas[key] = datas.get(key) or self.build_data(cfg, reporter, info or None)
+            check_compatible(member, data, cfg)
+            member_rows = data.rows(split)
+            if rows is None:
+                rows = member_rows
+                if len(rows) == 0:
+                    raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
+            elif not np.array_equal(rows, member_rows):
+                raise CheckpointError(
+                    f"ensemble member {number} sees another {split} split (another k-fold fold?); "
+                    "ensemble checkpoints trained on the same split"
+                )
+            model = load_trained_model(member, device)
+            preds.append(predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip))
+        temperatures = [float(m.get("temperature", 1.0)) for m in states]
+        title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
+        if len(states) == 1:
+            return write_report(out, data, rows, preds[0], cfg, title, temperatures[0])
+        # the members' temperatures are applied before averaging
+        title += f" (ensemble of {len(states)} checkpoints)"
+        return write_report(out, data, rows, average_members(preds, temperatures), cfg, title)
+
+
+def check_compatible(state: dict[str, Any], data: ClassificationData, cfg: Config) -> None:
+    """The data must speak the checkpoint's language: same class list, window and sample rate."""
+    if list(data.classes) != list(state["classes"]):
+        raise CheckpointError(
+            f"data classes {data.classes} differ from the checkpoint's {state['classes']}; "
+            "evaluate on data labelled with the checkpoint's classes (data.label_map)"
+        )
+    info = state.get("data_info", {})
+    for key in ("window", "sample_rate"):
+        if key in info and getattr(cfg.data, key) != info[key]:
+            raise CheckpointError(
+                f"data.{key} = {getattr(cfg.data, key)} differs from the checkpoint's "
+                f"{info[key]}; drop the --set data.{key} override"
+            )
+
+
+@register("task", "vibration-classification")
+def vibration_classification() -> ClassificationTask:
+    """Fault classes of vibration windows (CWRU-style recordings; multimodal, WDCNN, band_linear)."""
+    from faultcli.classification.hooks import ClassificationHooks
+    from faultcli.classification.vibration import model_keys, vibration_data
+
+    return ClassificationTask("vibration-classification", vibration_data, ClassificationHooks, model_keys)
+
+
+@register("task", "image-classification")
+def image_classification() -> ClassificationTask:
+    """Defect classes of surface images (timm backbone with an edge branch, frozen-then-full schedule)."""
+    from faultcli.classification.freeze import ImageClassificationHooks
+    from faultcli.classification.images import MODEL_KEYS, image_data
+
+    return ClassificationTask("image-classification", image_data, ImageClassificationHooks, lambda cfg: MODEL_KEYS)

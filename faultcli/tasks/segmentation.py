@@ -1,95 +1,186 @@
-"""Segmentation hooks: BCE-with-logits + λ·Dice on multi-label masks, joint image + mask augmentation.
-
-A batch is a dict: ``x`` (B, C, H, W) normalised images and ``mask`` (B, K, H, W) in {0, 1}.
-Validation collects per (image, class) pixel counts rather than whole masks, so an epoch's Dice and
-IoU cost almost no memory; both follow ``faultcli.metrics.dice_iou`` (an empty pair counts as 1).
-"""
+"""Segmentation task: image + mask data, an smp model, BCE + Dice, per-class threshold and minimum area
+tuned on validation, and the segmentation report (Dice on images with the class, detection, masks)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
-from torch import nn
 
-from faultcli.engine.engine import Engine, TaskHooks
-from faultcli.losses import BCEDiceLoss
+from faultcli.config import Config
+from faultcli.config.schema import ModelConfig
+from faultcli.errors import CheckpointError, ConfigError, DataError
+from faultcli.progress import Reporter
+from faultcli.registry import register
+from faultcli.segmentation.data import SegmentationData
+from faultcli.segmentation.hooks import SegmentationHooks
+from faultcli.tasks.base import ModelSpec, Task, check_model_keys
 
-# (x, mask, epoch, generator) -> (x, mask); runs on the batch's device
-MaskAugment = Callable[[torch.Tensor, torch.Tensor, int, torch.Generator], tuple[torch.Tensor, torch.Tensor]]
+MODEL_NAME = "smp_segmenter"
 
 
-def stage_augment(stages: list[tuple[int, dict[str, Any]]]) -> MaskAugment:
-    """An augmentation that uses, at each epoch, the last stage whose start epoch has been reached.
+class SegmentationTask(Task):
+    name = "segmentation"
+    hooks = SegmentationHooks
+    # ReduceLROnPlateau on validation loss, whatever metric picks the best epoch
+    plateau_metric = ("val_loss", "min")
+    test_title = "Segmentation on the {split} split ({name})"
 
-    ``stages`` are ``(start_epoch, amounts)`` with the keyword amounts of ``augment_images``
-    (flip, rotate, brightness, resized_crop, prob).
-    """
-    from faultcli.vision_augment import augment_images
+    def check(self, cfg: Config) -> None:
+        from faultcli.losses import loss_names
+        from faultcli.vision.augment import check_image_stages
 
-    ordered = sorted(stages, key=lambda s: s[0])
+        if cfg.train.loss not in loss_names("masks"):
+            first, *rest = loss_names("masks")
+            others = f" (or {', '.join(rest)})" if rest else ""
+            raise ConfigError(
+                f"train.loss = {cfg.train.loss!r} is a classification loss; set train.loss = {first!r}{others}"
+            )
+        check_image_stages(cfg.augment)
+        check_model_keys(cfg, self.model_keys(cfg), self.name)
+        if cfg.model.name not in (MODEL_NAME, ModelConfig().name):
+            raise ConfigError(
+                f"model.name = {cfg.model.name!r}: segmentation trains {MODEL_NAME!r}; "
+                "choose the network with model.arch and model.encoder"
+            )
 
-    def augment(x: torch.Tensor, mask: torch.Tensor, epoch: int, generator: torch.Generator):
-        current = None
-        for start, amounts in ordered:
-            if epoch >= start:
-                current = amounts
-        if current is None:
+    def model_keys(self, cfg: Config) -> set[str]:
+        return {"name", "arch", "encoder", "weights_path", "pretrained"}
+
+    def build_data(self, cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> SegmentationData:
+        from faultcli.segmentation.data import segmentation_data
+
+        return segmentation_data(cfg, reporter, data_info)
+
+    def data_info(self, data: SegmentationData) -> dict[str, Any]:
+        return data.info()
+
+    def model_spec(self, cfg: Config, data: SegmentationData) -> ModelSpec:
+        kwargs = {
+            "arch": cfg.model.arch,
+            "encoder": cfg.model.encoder,
+            "num_classes": len(data.classes),
+            "in_channels": data.channels,
+        }
+        return ModelSpec(
+            MODEL_NAME, kwargs, {"weights_path": cfg.model.weights_path, "pretrained": cfg.model.pretrained}
+        )
+
+    def describe(self, cfg: Config, data: SegmentationData, spec: ModelSpec, params: int, device) -> str:
+        from faultcli.models.vision.segmentation import describe_weights
+
+        return (
+            f"model {cfg.model.arch} + {cfg.model.encoder}: {params / 1e6:.2f} M parameters, "
+            f"{len(data.classes)} mask channels, {data.image_size[0]}×{data.image_size[1]} px, "
+            f"{len(data.rows('train'))} train / {len(data.rows('val'))} val images, device {device}; "
+            + describe_weights(cfg.model.weights_path, cfg.model.pretrained)
+        )
+
+    def build_hooks(self, cfg: Config, data: SegmentationData, device: torch.device) -> SegmentationHooks:
+        from faultcli.losses import create_loss
+        from faultcli.vision.augment import staged_image_augment
+
+        staged = staged_image_augment(cfg.augment)
+
+        def augment(x, mask, epoch, generator):
+            x, mask, _ = staged(x, mask, None, epoch, generator)
             return x, mask
-        x, mask, _ = augment_images(x, mask=mask, generator=generator, **current)
-        return x, mask
 
-    return augment
+        loss = create_loss(cfg.train.loss, "masks", dice_weight=cfg.train.dice_weight)
+        return SegmentationHooks(loss, augment=augment if staged else None, seed=cfg.seed)
+
+    def loaders(self, cfg: Config, data: SegmentationData) -> tuple[Any, dict[str, Any]]:
+        return data.loader("train", cfg.train.batch_size, train=True), {"": data.loader("val", eval_batch(cfg))}
+
+    def post_fit(self, cfg: Config, model, data: SegmentationData, device, reporter: Reporter) -> dict[str, Any]:
+        from faultcli.segmentation.data import predict_rows
+        from faultcli.segmentation.postprocess import tune
+
+        rows = data.rows("val")
+        post = tune(zip(predict_rows(model, data, rows, cfg, device, reporter), data.masks_of(rows), strict=True))
+        reporter.info(
+            "tuned on val: "
+            + ", ".join(
+                f"{c} threshold {th:.2f} min area {a} px (Dice {d:.3f})"
+                for c, th, a, d in zip(data.classes, post.thresholds, post.min_areas, post.val_dice, strict=True)
+            )
+        )
+        return {"postprocess": post.to_dict()}
+
+    def evaluate(self, cfg, model, data: SegmentationData, split, out: Path, fitted, device, reporter, title):
+        from faultcli.segmentation.postprocess import postprocess_of
+        from faultcli.segmentation.report import evaluate_images
+
+        rows = data.rows(split)
+        if len(rows) == 0:
+            raise DataError(f"the {split} split of {cfg.data.root} is empty; use --split all for a new folder")
+        return evaluate_images(
+            model,
+            data.images_of(rows),
+            data.masks_of(rows),
+            data.names(rows),
+            data.classes,
+            postprocess_of({**fitted, "classes": data.classes}),
+            out,
+            mean=data.mean,
+            std=data.std,
+            tile=data.image_size,
+            overlap=cfg.eval.tile_overlap,
+            tta_flip=cfg.eval.tta_flip,
+            batch_size=eval_batch(cfg),
+            device=device,
+            reporter=reporter,
+            title=title,
+        )
+
+    def summary(self, cfg: Config, data: SegmentationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
+        post = fitted["postprocess"]
+        classes = list(test["per_class"])
+        return {
+            **{f"test_{k}": test[k] for k in ("dice", "iou", "dice_pos", "iou_pos", "dice_untuned")},
+            "test_detect_precision": test["detect_precision"],
+            "test_detect_recall": test["detect_recall"],
+            **{f"test_dice_{c}": v["dice"] for c, v in test["per_class"].items()},
+            **{f"test_dice_pos_{c}": v["dice_pos"] for c, v in test["per_class"].items()},
+            "thresholds": dict(zip(classes, post["thresholds"], strict=True)),
+            "min_areas": dict(zip(classes, post["min_areas"], strict=True)),
+            "val_dice_tuned": float(np.mean(post["val_dice"])),
+            "arch": cfg.model.arch,
+            "encoder": cfg.model.encoder,
+            "image_size": list(data.image_size),
+        }
+
+    def evaluate_checkpoints(self, states, cfg, split, out: Path, reporter, device) -> dict[str, Any]:
+        from faultcli.services.common import load_trained_model
+
+        if len(states) > 1:
+            raise CheckpointError("segmentation checkpoints are evaluated one at a time; pass one --checkpoint")
+        state = states[0]
+        info = state["data_info"]
+        data = self.build_data(cfg, reporter, info)
+        if list(data.classes) != list(state["classes"]):
+            raise CheckpointError(
+                f"data classes {data.classes} differ from the checkpoint's {state['classes']}; "
+                "evaluate on masks of the checkpoint's classes (data.classes / data.label_map)"
+            )
+        if data.channels != int(info["channels"]):
+            raise CheckpointError(
+                f"the data has {data.channels} channel(s) but the checkpoint takes {info['channels']}; "
+                f"set data.color = {info['color']!r}"
+            )
+        model = load_trained_model(state, device)
+        title = f"Segmentation of {cfg.name or 'checkpoint'} on {split}"
+        return self.evaluate(cfg, model, data, split, out, state, device, reporter, title)
 
 
-def mask_counts(logits: torch.Tensor, masks: torch.Tensor, threshold: float = 0.5) -> dict[str, torch.Tensor]:
-    """Per (image, class) intersection, predicted and true pixel counts of ``sigmoid > threshold``."""
-    pred = torch.sigmoid(logits.float()) > threshold
-    true = masks > 0.5
-    return {
-        "inter": (pred & true).sum(dim=(2, 3)).float(),
-        "pred": pred.sum(dim=(2, 3)).float(),
-        "true": true.sum(dim=(2, 3)).float(),
-    }
+def eval_batch(cfg: Config) -> int:
+    """Images per inference batch: the recipe's, at most 64 (whole images are large)."""
+    return min(cfg.eval.batch_size, 64)
 
 
-def dice_iou_from_counts(inter: torch.Tensor, pred: torch.Tensor, true: torch.Tensor) -> tuple[float, float]:
-    """Mean Dice and IoU over (image, class) pairs; a pair empty in both prediction and truth scores 1."""
-    total = pred + true
-    empty = total == 0
-    dice = torch.where(empty, 1.0, 2 * inter / total.clamp(min=1))
-    iou = torch.where(empty, 1.0, inter / (total - inter).clamp(min=1))
-    return float(dice.mean()), float(iou.mean())
-
-
-class SegmentationHooks(TaskHooks):
-    """Loss = BCE-with-logits + ``dice_weight`` · soft Dice; figures: loss, dice, iou at threshold 0.5."""
-
-    def __init__(self, dice_weight: float = 0.8, *, augment: MaskAugment | None = None, seed: int = 0) -> None:
-        self.loss_fn = BCEDiceLoss(dice_weight)
-        self.augment, self.seed = augment, seed
-        self.generator = torch.Generator()
-
-    def on_epoch_start(self, engine: Engine, epoch: int) -> None:
-        self.generator.manual_seed(self.seed * 7919 + epoch)
-
-    def training_step(self, model: nn.Module, batch: dict[str, Any], epoch: int) -> tuple[torch.Tensor, dict]:
-        x, mask = batch["x"], batch["mask"]
-        if self.augment is not None:
-            x, mask = self.augment(x, mask, epoch, self.generator)
-        logits = model(x)
-        loss = self.loss_fn(logits, mask)
-        counts = mask_counts(logits.detach(), mask)
-        dice, _ = dice_iou_from_counts(counts["inter"], counts["pred"], counts["true"])
-        return loss, {"dice": dice}
-
-    def validation_step(self, model: nn.Module, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
-        logits = model(batch["x"])
-        loss = self.loss_fn(logits, batch["mask"])
-        # the batch mean repeated per image: the epoch mean is then weighted by batch size
-        return {"loss": loss.detach().float().expand(len(logits)), **mask_counts(logits, batch["mask"])}
-
-    def validation_metrics(self, collected: dict[str, torch.Tensor]) -> dict[str, float]:
-        dice, iou = dice_iou_from_counts(collected["inter"], collected["pred"], collected["true"])
-        return {"loss": float(collected["loss"].mean()), "dice": dice, "iou": iou}
+@register("task", "segmentation")
+def segmentation() -> SegmentationTask:
+    """Defect masks of surface images (segmentation-models-pytorch encoders and decoders)."""
+    return SegmentationTask()

@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from faultcli.classification.hooks import ClassificationHooks
 from faultcli.data.loader import BatchLoader
 from faultcli.engine.callbacks import Checkpoint, EarlyStopping, Monitor
 from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
@@ -12,10 +13,10 @@ from faultcli.engine.engine import Engine
 from faultcli.engine.schedules import Schedule, piecewise, warmup_cosine
 from faultcli.errors import CheckpointError, TrainingError
 from faultcli.losses import FocalLoss
-from faultcli.tasks.classification import ClassificationHooks
+from faultcli.models.base import Classifier
 
 
-class TinyNet(nn.Module):
+class TinyNet(Classifier):
     def __init__(self, n_in: int = 8, n_classes: int = 3) -> None:
         super().__init__()
         self.body = nn.Sequential(nn.Linear(n_in, 16), nn.ReLU(), nn.Dropout(0.1))
@@ -27,9 +28,6 @@ class TinyNet(nn.Module):
 
     def forward_head(self, f):
         return self.head(f)
-
-    def forward(self, x, **extra):
-        return self.forward_head(self.forward_features(x, **extra))
 
 
 def toy_data(n: int = 96, seed: int = 0):

@@ -98,7 +98,7 @@ def test_window_standardize_removes_offset_and_scale():
 
 @pytest.mark.parametrize("name", ["wdcnn", "multimodal_small"])
 def test_models_with_window_norm_ignore_amplitude(name):
-    from faultcli.services.kits import build_model
+    from faultcli.services.common import build_model
 
     torch.manual_seed(0)
     net = build_model(name, {"num_classes": 4, "window": 1024, "sample_rate": 12000, "window_norm": True}).eval()
@@ -109,7 +109,7 @@ def test_models_with_window_norm_ignore_amplitude(name):
 
 @pytest.mark.parametrize("name", ["wdcnn", "multimodal_small"])
 def test_fuse_conv_bn_folds_batchnorms_and_keeps_outputs(name):
-    from faultcli.services.kits import build_model
+    from faultcli.services.common import build_model
 
     torch.manual_seed(0)
     net = build_model(name, {"num_classes": 4, "window": 1024, "sample_rate": 12000})

@@ -167,7 +167,8 @@ def _wide_model(wide_clean=False):
 
 def _train_wide(model, augment=None, steps=20):
     """Train through the classification hook; the wide read-out's loss on the clean batch, first and last."""
-    from faultcli.tasks.classification import ClassificationHooks
+    from faultcli.classification.hooks import ClassificationHooks
+    from faultcli.engine.hooks import StepContext
 
     x, y = _two_tone_batch()
     model.train()
@@ -176,7 +177,7 @@ def _train_wide(model, augment=None, steps=20):
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     wide_losses = []
     for _ in range(steps):
-        loss, _ = hooks.training_step(model, {"x": x, "y": y}, 0)
+        loss, _ = hooks.training_step(model, {"x": x, "y": y}, StepContext(0, 0, 0, 1, 1))
         opt.zero_grad()
         loss.backward()
         opt.step()

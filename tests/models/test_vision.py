@@ -33,8 +33,8 @@ def test_concat_fusion_has_no_weights():
 
 
 def test_fusions_are_registered():
-    assert isinstance(create("fusion", "edge_gate", backbone_dim=8, edge_dim=4, out_dim=6), EdgeGateFusion)
-    assert isinstance(create("fusion", "edge_concat", backbone_dim=8, edge_dim=4, out_dim=6), EdgeConcatFusion)
+    assert isinstance(create("edge_fusion", "gate", backbone_dim=8, edge_dim=4, out_dim=6), EdgeGateFusion)
+    assert isinstance(create("edge_fusion", "concat", backbone_dim=8, edge_dim=4, out_dim=6), EdgeConcatFusion)
 
 
 @pytest.mark.parametrize("size", [(32, 32), (50, 70)])
@@ -54,7 +54,7 @@ def test_classifier_with_edge_gate_surface():
     x, edge = torch.randn(3, 1, 40, 40), (torch.rand(3, 1, 40, 40) > 0.9).float()
     feats = model.forward_features(x, edge=edge)
     assert feats.shape == (3, model.num_features) and model.num_features == 32
-    assert model.forward_head(feats).shape == (3, 4) and model(x, edge).shape == (3, 4)
+    assert model.forward_head(feats).shape == (3, 4) and model(x, edge=edge).shape == (3, 4)
     assert model.modality_weights.shape == (3, 2) and not model.modality_weights.requires_grad
     assert model.arcface is None and model.backbone.num_features == 512
 
@@ -64,7 +64,7 @@ def test_classifier_plain_and_concat():
     assert plain(torch.randn(2, 3, 32, 32)).shape == (2, 2)
     assert plain.num_features == 512 and plain.modality_weights is None
     concat = image_classifier(num_classes=2, backbone=SMALL, in_chans=1, edge_branch=True, edge_fusion="concat")
-    assert concat(torch.randn(2, 1, 32, 32), torch.rand(2, 1, 32, 32)).shape == (2, 2)
+    assert concat(torch.randn(2, 1, 32, 32), edge=torch.rand(2, 1, 32, 32)).shape == (2, 2)
     assert concat.modality_weights is None
 
 
@@ -73,8 +73,8 @@ def test_classifier_bad_input_says_what_to_do():
     with pytest.raises(DataError, match="data.edges = true"):
         model(torch.randn(2, 1, 32, 32))
     with pytest.raises(DataError, match="data.color = gray"):
-        model(torch.randn(2, 3, 32, 32), torch.rand(2, 1, 32, 32))
-    with pytest.raises(ConfigError, match="gate or concat"):
+        model(torch.randn(2, 3, 32, 32), edge=torch.rand(2, 1, 32, 32))
+    with pytest.raises(ConfigError, match="Available: concat, gate"):
         image_classifier(num_classes=2, backbone=SMALL, edge_branch=True, edge_fusion="sum")
 
 

@@ -12,9 +12,9 @@ import scipy.io
 
 from faultcli.config import load_config
 from faultcli.engine.checkpoints import load_checkpoint
-from faultcli.services import train
 from faultcli.services.common import start_run
 from faultcli.services.evaluate import checkpoint_config, run_eval
+from faultcli.services.fit import fit
 
 FREQS = {"IR": 900.0, "OR": 2100.0, "B": 3300.0}
 
@@ -84,7 +84,7 @@ batch_size = 64
 def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
     cfg = load_config(recipe(tmp_path, model), overrides)
     with start_run("finetune", cfg, out=tmp_path / "run") as run:
-        summary = train.finetune(cfg, run, reporter=_Null())
+        summary = fit(cfg, run, reporter=_Null())
     run_dir = tmp_path / "run"
     saved = json.loads((run_dir / "summary.json").read_text())
     for key in ("test_accuracy", "test_macro_f1", "best_epoch", "train_seconds", "params"):
@@ -127,7 +127,7 @@ def test_eval_averages_an_ensemble_of_checkpoints(tmp_path):
     for seed, extra in ((0, []), (1, []), (0, ['data.classes=["B","IR"]'])):
         cfg = load_config(recipe(tmp_path, "wdcnn"), [f"seed={seed}", "train.epochs=1", *extra])
         with start_run("finetune", cfg, out=tmp_path / f"run{len(runs)}") as run:
-            train.finetune(cfg, run, reporter=_Null())
+            fit(cfg, run, reporter=_Null())
         runs.append(tmp_path / f"run{len(runs)}")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     cmd = [sys.executable, "-m", "faultcli", "eval", "-c", str(runs[0]), "-c", str(runs[1] / "checkpoints" / "best.pt")]
@@ -152,7 +152,7 @@ def test_finetune_kfold_reports_mean_and_std(tmp_path):
     write_recordings(tmp_path / "data", loads=(0, 1, 2, 3))
     cfg = load_config(recipe(tmp_path, "wdcnn"), ["data.split=kfold", "data.folds=3", "train.epochs=1"])
     with start_run("finetune", cfg, out=tmp_path / "run") as run:
-        summary = train.finetune(cfg, run, reporter=_Null())
+        summary = fit(cfg, run, reporter=_Null())
     assert {"test_accuracy_mean", "test_accuracy_std", "test_macro_f1_mean", "test_macro_f1_std"} <= set(summary)
     assert (tmp_path / "run" / "fold-2" / "checkpoints" / "best.pt").exists()
 

@@ -15,13 +15,13 @@ import pytest
 import timm
 import torch
 
+from faultcli.classification.images import image_augment, mistakes_grid
 from faultcli.config import load_config
 from faultcli.errors import ConfigError
 from faultcli.progress import NullReporter
 from faultcli.services.common import start_run
 from faultcli.services.evaluate import checkpoint_config, run_eval
-from faultcli.services.image_kit import image_augment, mistakes_grid
-from faultcli.services.train import finetune
+from faultcli.services.fit import fit as finetune
 
 BACKBONE = "test_resnet"  # timm's 0.4 M-parameter test network: same code path, fast on CPU
 
@@ -215,17 +215,17 @@ def test_mistakes_grid_orders_by_confidence(tmp_path, monkeypatch):
 def test_offline_pretrained_fails_before_data_preparation(images, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cfg = load_config(write_recipe(tmp_path, images), ["model.pretrained=true"])
-    from faultcli.services.kits import build_kit
+    from faultcli.tasks import get_task
 
     with pytest.raises(ConfigError, match="offline"):
-        build_kit(cfg, NullReporter())
+        get_task(cfg.task).build_data(cfg, NullReporter())
     assert not any(Path(os.environ["FAULTCLI_CACHE"]).rglob("manifest.json"))  # nothing was prepared
 
 
 def test_flip_tta_averages_an_image_and_its_mirror():
     from types import SimpleNamespace
 
-    from faultcli.services.evaluate import predict_rows
+    from faultcli.classification.report import predict_rows
 
     x = torch.arange(2 * 1 * 2 * 4, dtype=torch.float32).reshape(2, 1, 2, 4)
     edge = torch.rand(2, 1, 2, 4)

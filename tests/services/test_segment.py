@@ -18,9 +18,8 @@ from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.errors import ConfigError
 from faultcli.progress import NullReporter
 from faultcli.runs import open_run
-from faultcli.services.evaluate import checkpoint_config, run_eval
-from faultcli.services.segment import check_train_config, segment_train
-from faultcli.services.segment_eval import predict_folder
+from faultcli.services.evaluate import checkpoint_config, run_eval, run_segment_predict
+from faultcli.services.fit import check_recipe, fit
 
 PREFIXES = {"In": "inclusion", "Sc": "scratches"}
 
@@ -87,7 +86,7 @@ def trained(project) -> tuple[Path, dict]:
     cfg = load_config(project / "tiny.toml", [])
     torch.manual_seed(0)
     with open_run(project / "runs" / "train", "") as run:
-        summary = segment_train(cfg, run, NullReporter())
+        summary = fit(cfg, run, NullReporter())
     return run.path, summary
 
 
@@ -153,7 +152,7 @@ def test_predict_folder_of_unlabelled_images_of_any_size(trained, tmp_path):
     cv2.imwrite(str(folder / "small.png"), rng.integers(0, 255, (40, 50), dtype=np.uint8))
     state, cfg = checkpoint_config(path / "checkpoints" / "best.pt", None, [])
     with open_run(tmp_path / "pred", "") as run:
-        summary = predict_folder(state, cfg, folder, run, NullReporter())
+        summary = run_segment_predict(state, cfg, folder, run, NullReporter())
     assert summary["n_images"] == 2
     strip = cv2.imread(str(run.path / "masks" / "inclusion" / "strip.png"), cv2.IMREAD_UNCHANGED)
     assert strip.shape == (64, 200)
@@ -167,13 +166,13 @@ def test_predict_folder_of_unlabelled_images_of_any_size(trained, tmp_path):
 def test_classification_settings_are_refused_before_training(project):
     cfg = load_config(project / "tiny.toml", ["train.loss=focal"])
     with pytest.raises(ConfigError, match="train.loss = 'bce_dice'"):
-        check_train_config(cfg)
+        check_recipe(cfg)
     cfg = load_config(project / "tiny.toml", ["train.early_stop_metric=val_macro_f1"])
     with pytest.raises(ConfigError, match="val_dice"):
-        check_train_config(cfg)
+        check_recipe(cfg)
     cfg = load_config(project / "tiny.toml", ["train.early_stop_metric=val_loss"])
     with pytest.raises(ConfigError, match="early_stop_mode = 'min'"):
-        check_train_config(cfg)
+        check_recipe(cfg)
 
 
 def faultcli(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -229,3 +228,32 @@ def test_cli_predict_writes_masks(trained, tmp_path, monkeypatch, capsys):
     assert stop.value.code == 0, capsys.readouterr().err
     assert (out / "masks" / "inclusion" / "one.png").is_file() and (out / "predictions_rle.csv").is_file()
     assert "images with a defect" in capsys.readouterr().out
+
+
+def _epochs(path: Path) -> list[dict]:
+    import json
+
+    rows = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k != "epoch_seconds"} for r in rows]
+
+
+def test_resumed_segmentation_run_equals_the_uninterrupted_one(project, trained, tmp_path):
+    from faultcli.services.resume import resume_run
+
+    path, summary = trained
+    cfg = load_config(project / "tiny.toml", ["train.epochs=1"])
+    with open_run(tmp_path / "part", "") as run:
+        fit(cfg, run, NullReporter())
+    resumed, _ = resume_run(tmp_path / "part", ["train.epochs=2"], NullReporter())
+    assert _epochs(tmp_path / "part") == _epochs(path)
+    for key in ("test_dice", "test_dice_pos", "test_iou", "best_epoch", "val_dice_tuned"):
+        assert resumed[key] == summary[key], key
+
+
+def test_segmentation_kfold_trains_every_fold_and_aggregates(project, tmp_path):
+    cfg = load_config(project / "tiny.toml", ["data.split=kfold", "data.folds=3", "train.epochs=1"])
+    with open_run(tmp_path / "kfold", "") as run:
+        summary = fit(cfg, run, NullReporter())
+    assert summary["folds"] == 3 and {"test_dice_mean", "test_dice_std", "test_dice_pos_mean"} <= set(summary)
+    for fold in range(3):
+        assert (tmp_path / "kfold" / f"fold-{fold}" / "test" / "metrics.json").is_file()

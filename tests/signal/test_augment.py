@@ -6,11 +6,11 @@ import pytest
 import torch
 
 from faultcli.config.schema import AugmentStage
+from faultcli.engine.schedules import stage_at
 from faultcli.signal.augment import (
     EQ_POINTS,
     IMPULSE_AMPLITUDE,
     SignalAugment,
-    StagedAugmenter,
     add_impulses,
     add_noise,
     augment_batch,
@@ -18,7 +18,6 @@ from faultcli.signal.augment import (
     random_eq,
     random_mask,
     scale_amplitude,
-    stage_for_epoch,
     time_shift,
     time_warp,
 )
@@ -151,30 +150,16 @@ def test_mixup_mixes_inputs_and_labels_with_the_same_weight():
     assert mixup(x, y, 0.0, gen())[0] is x
 
 
-def test_stage_for_epoch_picks_the_latest_started_stage():
+def test_stage_at_picks_the_latest_started_stage():
     stages = [
         AugmentStage(start_epoch=5, noise_std=0.1),
         AugmentStage(start_epoch=1),
         AugmentStage(start_epoch=10, noise_std=0.3),
     ]
-    assert stage_for_epoch(stages, 0) is None
-    assert stage_for_epoch(stages, 4) is stages[1]
-    assert stage_for_epoch(stages, 7) is stages[0]
-    assert stage_for_epoch(stages, 99) is stages[2]
-    assert stage_for_epoch([{"start_epoch": 0, "x": 1}], 3) == {"start_epoch": 0, "x": 1}
+    assert stage_at(stages, 0) is None
+    assert stage_at(stages, 4) is stages[1]
+    assert stage_at(stages, 7) is stages[0]
+    assert stage_at(stages, 99) is stages[2]
+    assert stage_at([{"start_epoch": 0, "x": 1}], 3) == {"start_epoch": 0, "x": 1}
     aug = SignalAugment.of(AugmentStage(noise_std=0.1, shift=0.2, impulses=2, prob=0.7, flip=True))
     assert aug == SignalAugment(noise_std=0.1, shift=0.2, impulses=2, prob=0.7)
-
-
-def test_staged_augmenter_follows_epochs_and_resumes_from_its_state():
-    weak, strong = SignalAugment(scale=0.1, prob=1.0), STRONG
-    aug = StagedAugmenter([(3, strong), (1, weak)], seed=7)
-    x = batch()
-    assert aug.set_epoch(0) is None and torch.equal(aug(x), x)
-    assert aug.set_epoch(2) is weak and aug.set_epoch(5) is strong
-    state = aug.state_dict()
-    first = aug(x)
-    resumed = StagedAugmenter([(3, strong), (1, weak)], seed=0)
-    resumed.load_state_dict(state)
-    resumed.set_epoch(5)
-    assert torch.equal(resumed(x), first)

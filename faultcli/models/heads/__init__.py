@@ -1,7 +1,7 @@
-"""Classifier heads; importing this package registers them under kind "head"."""
+"""Classifier heads; importing this package registers them under kind "head" (models build theirs
+through the registry)."""
 
 from faultcli.models.heads.arcface import ArcFaceHead
-from faultcli.models.heads.projection import ProjectionHead
 from faultcli.models.heads.softmax import SoftmaxHead
 
-__all__ = ["ArcFaceHead", "ProjectionHead", "SoftmaxHead"]
+__all__ = ["ArcFaceHead", "SoftmaxHead"]

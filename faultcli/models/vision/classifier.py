@@ -10,15 +10,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from faultcli.errors import ConfigError, DataError
+from faultcli.errors import DataError
+from faultcli.models.base import Classifier
 from faultcli.models.vision.backbones import create_backbone
 from faultcli.models.vision.edge import EdgeEncoder
 from faultcli.registry import create, register
 
-EDGE_FUSIONS = ("gate", "concat")
 
-
-class ImageClassifier(nn.Module):
+class ImageClassifier(Classifier):
     """Images (B, in_chans, H, W), normalised, and edge maps (B, 1, H, W) in 0..1 → logits."""
 
     def __init__(
@@ -36,8 +35,6 @@ class ImageClassifier(nn.Module):
         edge_width: int = 16,
     ) -> None:
         super().__init__()
-        if edge_fusion not in EDGE_FUSIONS:
-            raise ConfigError(f"model.edge_fusion = {edge_fusion!r} is not known; choose gate or concat")
         self.in_chans = in_chans
         self.backbone = create_backbone(backbone, in_chans=in_chans, pretrained=pretrained, weights_path=weights_path)
         width = int(self.backbone.num_features)
@@ -45,9 +42,7 @@ class ImageClassifier(nn.Module):
         self.fusion: nn.Module | None = None
         if edge_branch:
             self.edge = EdgeEncoder(edge_dim, edge_width)
-            self.fusion = create(
-                "fusion", f"edge_{edge_fusion}", backbone_dim=width, edge_dim=edge_dim, out_dim=feature_dim
-            )
+            self.fusion = create("edge_fusion", edge_fusion, backbone_dim=width, edge_dim=edge_dim, out_dim=feature_dim)
             width = feature_dim
         self.num_features = width
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, num_classes))
@@ -78,9 +73,6 @@ class ImageClassifier(nn.Module):
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         """Features (B, num_features) → logits (B, num_classes)."""
         return self.head(feats)
-
-    def forward(self, x: torch.Tensor, edge: torch.Tensor | None = None) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x, edge))
 
 
 @register("model", "image_classifier")

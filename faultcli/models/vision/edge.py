@@ -74,13 +74,13 @@ class EdgeConcatFusion(nn.Module):
         return self.mix(torch.cat([self.backbone_proj(backbone), self.edge_proj(edge)], dim=1)), None
 
 
-@register("fusion", "edge_gate")
+@register("edge_fusion", "gate")
 def edge_gate(backbone_dim: int, edge_dim: int, out_dim: int) -> EdgeGateFusion:
     """Builder of :class:`EdgeGateFusion`."""
     return EdgeGateFusion(backbone_dim, edge_dim, out_dim)
 
 
-@register("fusion", "edge_concat")
+@register("edge_fusion", "concat")
 def edge_concat(backbone_dim: int, edge_dim: int, out_dim: int) -> EdgeConcatFusion:
     """Builder of :class:`EdgeConcatFusion`."""
     return EdgeConcatFusion(backbone_dim, edge_dim, out_dim)

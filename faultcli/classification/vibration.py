@@ -1,0 +1,110 @@
+"""Classification data from vibration windows: prepared CWRU-style recordings, the vibration models'
+builder arguments, the signal augmentation stages."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from faultcli.classification.data import ClassificationData
+from faultcli.config.schema import Config
+from faultcli.progress import Reporter
+
+
+def signal_augment(stages: list[Any]):
+    """Progressive augmentation: the stage whose start_epoch was reached last applies to the batch."""
+    from faultcli.engine.schedules import stage_at
+    from faultcli.signal.augment import SignalAugment, augment_batch
+
+    def augment(x: torch.Tensor, extra: dict, epoch: int, generator: torch.Generator):
+        stage = stage_at(stages, epoch)
+        return (augment_batch(x, SignalAugment.of(stage), generator) if stage else x), extra
+
+    return augment if stages else None
+
+
+# builder argument → the [model] key that sets it
+MODEL_KEYS = (
+    "branches",
+    "fusion",
+    "tf_transform",
+    "order_normalize",
+    "nominal_rpm",
+    "window_norm",
+    "n_bands",
+    "wide_bands",
+    "wide_clean",
+    "branch_dropout",
+    "dropout",
+    "feature_dim",
+    "arcface_margin",
+    "arcface_scale",
+)
+
+
+def model_settings(cfg: Config) -> dict[str, Any]:
+    """The vibration model's builder arguments that come from the recipe's [model] section."""
+    return {key: copy.deepcopy(getattr(cfg.model, key)) for key in MODEL_KEYS}
+
+
+def model_keys(cfg: Config) -> set[str]:
+    """The [model] keys the chosen vibration model's builder takes (plus its name)."""
+    from faultcli.models import unused_settings
+
+    settings = model_settings(cfg)
+    return {"name"} | (set(settings) - set(unused_settings(cfg.model.name, settings)))
+
+
+def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> ClassificationData:
+    """The recipe's windows; ``data_info`` (a checkpoint's) fixes the normalisation to its training data's."""
+    from faultcli.data.vibration import prepare_vibration
+
+    data = prepare_vibration(cfg.data, reporter)
+    fold = cfg.data.fold if cfg.data.split == "kfold" and cfg.data.fold >= 0 else None
+    if data_info:
+        mean, std = float(data_info["norm_mean"]), float(data_info["norm_std"])
+    else:  # train-split statistics; in k-fold mode those of the fold being trained
+        mean, std = data.norm(fold)
+    classes = list(data.classes)
+    std = std if std > 0 else 1.0
+
+    def fetch(rows: np.ndarray) -> dict[str, Any]:
+        x = (np.asarray(data.signals_for(rows), dtype=np.float32) - mean) / std
+        return {
+            "x": torch.from_numpy(x).unsqueeze(1),
+            "y": torch.from_numpy(np.asarray(data.labels_for(rows), dtype=np.int64)),
+            "extra": {"rpm": torch.from_numpy(np.asarray(data.rpm_for(rows), dtype=np.float32))},
+        }
+
+    recordings = data.recordings.set_index("recording")
+
+    def describe(rows: np.ndarray) -> pd.DataFrame:
+        rec = data.windows[rows, 0]
+        return pd.DataFrame(
+            {
+                "file": recordings.loc[rec, "file"].to_numpy(),
+                "window_start": data.windows[rows, 1],
+                "group": recordings.loc[rec, "file"].to_numpy(),
+            }
+        )
+
+    kwargs = {"num_classes": len(classes), "window": cfg.data.window, "sample_rate": cfg.data.sample_rate}
+    kwargs.update(model_settings(cfg))
+    info = {"window": cfg.data.window, "sample_rate": cfg.data.sample_rate, "norm_mean": mean, "norm_std": std}
+    return ClassificationData(
+        classes=classes,
+        kind="vibration",
+        dataset=data,
+        fetch=fetch,
+        labels=lambda rows: np.asarray(data.labels_for(rows)),
+        describe=describe,
+        model_name=cfg.model.name,
+        model_kwargs=kwargs,
+        data_info=info,
+        augment=signal_augment(cfg.augment),
+        fold=fold,
+    )

@@ -1,0 +1,84 @@
+"""`faultcli finetune`: train any task from a recipe (vibration or image classification, segmentation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faultcli.cli import console as con
+from faultcli.cli.app import app
+from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe, Resume
+
+SUMMARY_KEYS = (
+    "test_accuracy",
+    "test_macro_f1",
+    "test_accuracy_mean",
+    "test_accuracy_std",
+    "test_macro_f1_mean",
+    "test_macro_f1_std",
+    "best_epoch",
+    "train_seconds",
+    "params",
+    "accuracy",
+    "macro_f1",
+    "ece",
+    "recording_accuracy",
+    "min_class_recall",
+    "dice_pos",
+    "iou_pos",
+    "dice",
+    "iou",
+    "detect_precision",
+    "detect_recall",
+    "test_dice_pos",
+    "test_iou_pos",
+    "test_dice",
+    "test_iou",
+    "test_dice_untuned",
+    "test_detect_precision",
+    "test_detect_recall",
+    "epochs_run",
+    "epoch_seconds",
+)
+
+
+@app.command(rich_help_panel="Train")
+def finetune(
+    recipe: Recipe = None,
+    overrides: Overrides = None,
+    name: Name = None,
+    out: Out = None,
+    print_config: PrintConfig = False,
+    resume: Resume = None,
+) -> None:
+    """Train any task from a recipe (classification of vibration or images, segmentation), fit the
+    post-training step on validation, then evaluate the best checkpoint on test."""
+    train_recipe("finetune", recipe, overrides, name, out, print_config, resume)
+
+
+def train_recipe(
+    command: str,
+    recipe: Path | None,
+    overrides: list[str] | None,
+    name: str | None,
+    out: Path | None,
+    print_config: bool,
+    resume: Path | None,
+) -> None:
+    """What `finetune` and its alias `segment train` do: check the recipe, open the run, fit, print."""
+    from faultcli.services.common import resolve_config, start_run
+    from faultcli.services.fit import check_recipe, fit
+
+    if resume is not None:
+        from faultcli.services.resume import resume_run
+
+        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter())
+        con.print_summary(f"{command} (resumed)", summary, SUMMARY_KEYS, path)
+        return
+    cfg = resolve_config(recipe, overrides)
+    if print_config:
+        con.print_config(cfg)
+        return
+    check_recipe(cfg)  # before the run folder exists
+    with start_run(command, cfg, name, out) as run:
+        summary = fit(cfg, run, con.ConsoleReporter())
+    con.print_summary(command, summary, SUMMARY_KEYS, run.path)
