@@ -16,6 +16,7 @@ from torch import nn
 
 from faultcli.diagnostics.bearings import LINES, bearing_by_name, parse_geometry
 from faultcli.errors import ConfigError, DataError
+from faultcli.models.base import Classifier
 from faultcli.registry import register
 
 PAD = 4  # the SES is zero-padded 4× so lines are read between a window's coarse bins
@@ -28,7 +29,7 @@ def _analytic_masks(window: int, sample_rate: float, bands: list[tuple[float, fl
     return torch.stack([((freqs > lo) & (freqs <= hi)).float() * 2.0 for lo, hi in bands])
 
 
-class EnvelopeLinear(nn.Module):
+class EnvelopeLinear(Classifier):
     """(B, 1, window), rpm (B,) → log line strengths and band kurtoses, standardised → one linear layer."""
 
     def __init__(
@@ -99,9 +100,6 @@ class EnvelopeLinear(nn.Module):
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
         return self.head(feats)
-
-    def forward(self, x: torch.Tensor, rpm: torch.Tensor | None = None) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x, rpm))
 
 
 @register("model", "envelope_linear")
