@@ -265,19 +265,27 @@ def main() -> None:
         work = Path(tmp)
         small = measure_family("multimodal_small", args.checkpoint, work, args)
         results["families"].append(small)
+        _save(args.name, results)
         for label in args.families:
             name, kwargs, kind = RANDOM_FAMILIES[label]
             ckpt = random_checkpoint(name, kwargs, kind, work / f"data-{label}")
             results["families"].append(measure_family(label, ckpt, work, args))
+            _save(args.name, results)  # partial results survive an interrupted run
         if CWRU.is_dir() and "folder" in small["exports"]["onnx_fp32"]:
-            results["predict_cwru"] = predict_cwru(
-                Path(small["exports"]["onnx_fp32"]["folder"]), args.checkpoint, work, args.threads
-            )
-        for fam in results["families"]:  # temporary folders are gone after this run
-            for exp in fam["exports"].values():
-                exp.pop("folder", None)
+            onnx_small = Path(small["exports"]["onnx_fp32"]["folder"])
+            results["predict_cwru"] = predict_cwru(onnx_small, args.checkpoint, work, args.threads)
     results["load_after"] = os.getloadavg()[0]
-    write_results(args.name, results, table(results))
+    _save(args.name, results, final=True)
+
+
+def _save(name: str, results: dict[str, Any], final: bool = False) -> None:
+    """Results so far, without the temporary export folders; ``complete`` marks a finished run."""
+    clean = {**results, "complete": final, "load_after": results.get("load_after", os.getloadavg()[0])}
+    clean["families"] = [
+        {**fam, "exports": {k: {f: v for f, v in e.items() if f != "folder"} for k, e in fam["exports"].items()}}
+        for fam in results["families"]
+    ]
+    write_results(name, clean, table(clean))
 
 
 if __name__ == "__main__":
