@@ -1,7 +1,7 @@
 """Developer sessions: `nox -s tests`, `nox -s lint`, `nox -s smoke`.
 
-They run in the current environment (the torch build is large and lives on this machine's disk),
-after `pip install -e ".[dev]"`.
+They run in the current environment (a fresh virtual environment per session would install torch
+again), after `pip install -e ".[dev]"`.
 """
 
 import nox

@@ -4,7 +4,7 @@
     python benchmarks/steel.py --only neu      # or --only xsdd [--variants gate,plain]
     python benchmarks/steel.py --quick         # smoke test: image subsets at 32×32, one short epoch per run
 
-Rows (every model from random initialisation: pretrained weights are not reachable on this machine):
+Rows (every model from random initialisation: the runs are offline, with no pretrained weights):
   NEU    edge branch + attention gate, focal loss (recipes/steel-neu.toml)
   X-SDD  edge branch + gate + focal loss        (recipes/steel-xsdd.toml)
          plain backbone + cross-entropy         (--set model.edge_branch=false --set train.loss=ce)
@@ -63,8 +63,8 @@ def table(rows: list[dict], quick: bool) -> str:
     lines = [
         "# Steel surface defect classification" + (" (--quick smoke run: figures mean nothing)" if quick else ""),
         "",
-        "All models start from random initialisation: pretrained weights are not reachable on this "
-        "machine (the local-weights path is tested with a weights file the test writes itself).",
+        "All models start from random initialisation: the benchmark runs offline, with no pretrained "
+        "weights (the local-weights path is tested with a weights file the test writes itself).",
         "",
         "| data | model | accuracy % | macro-F1 % | min class recall % | train s | s / epoch | command |",
         "|---|---|---|---|---|---|---|---|",

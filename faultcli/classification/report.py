@@ -109,10 +109,12 @@ def write_report(
     cfg: Config,
     title: str,
     temperature: float = 1.0,
+    history: list[dict] | None = None,
 ) -> dict[str, Any]:
     """All evaluation files for ``rows`` into ``out``; returns the flat summary figures.
 
     Probabilities are ``softmax(logits / temperature)``: the checkpoint's fitted temperature, 1 if none.
+    ``history`` (the training run's per-epoch figures) adds the training curves to the report.
     """
     out.mkdir(parents=True, exist_ok=True)
     classes, y = data.classes, pred["y"]
@@ -145,6 +147,8 @@ def write_report(
     for i, name in enumerate(classes):
         predictions[f"p_{name}"] = probs[:, i].round(5)
     atomic_write_text(out / "predictions.csv", predictions.to_csv(index=False))
+    if history:
+        files["training_curves"] = plots.training_curves_png(history, out / "training_curves.png").name
     files["predictions"] = "predictions.csv"
     votes = _vote(described, y, probs.argmax(1), classes)
     atomic_write_text(out / "per_recording.csv", votes.to_csv(index=False))

@@ -50,8 +50,7 @@ def finetune(
     print_config: PrintConfig = False,
     resume: Resume = None,
 ) -> None:
-    """Train any task from a recipe (classification of vibration or images, segmentation), fit the
-    post-training step on validation, then evaluate the best checkpoint on test."""
+    """Train any task from a recipe (vibration or image classification, segmentation), then evaluate on test."""
     train_recipe("finetune", recipe, overrides, name, out, print_config, resume)
 
 

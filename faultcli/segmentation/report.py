@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from faultcli import plots
 from faultcli.progress import Reporter
 from faultcli.runs import atomic_write_json, atomic_write_text
 from faultcli.segmentation.figures import image_scores, summarize
@@ -44,6 +45,7 @@ def evaluate_images(
     device: torch.device | str = "cpu",
     reporter: Reporter | None = None,
     title: str = "Segmentation",
+    history: list[dict] | None = None,
 ) -> dict[str, Any]:
     """Predict, score against ``true`` (K, H, W) masks and write the report files into ``out``.
 
@@ -99,12 +101,18 @@ def evaluate_images(
             "overlays": "overlays/",
         },
     }
+    if history:  # the training run's per-epoch figures
+        detail["files"]["training_curves"] = plots.training_curves_png(history, out / "training_curves.png").name
     atomic_write_json(out / "metrics.json", detail)
-    _write_markdown(out / "report.md", title, flat, figures["per_class"], post, classes)
+    _write_markdown(
+        out / "report.md", title, flat, figures["per_class"], post, classes, "training_curves" in detail["files"]
+    )
     return detail
 
 
-def _write_markdown(path: Path, title: str, flat: dict, per_class: dict, post: PostProcess, classes: list[str]) -> None:
+def _write_markdown(
+    path: Path, title: str, flat: dict, per_class: dict, post: PostProcess, classes: list[str], curves: bool
+) -> None:
     def fmt(v: Any) -> str:
         return f"{v:.4f}" if isinstance(v, float) else str(v)
 
@@ -130,4 +138,6 @@ def _write_markdown(path: Path, title: str, flat: dict, per_class: dict, post: P
         "run-length masks in predictions_rle.csv.",
         "",
     ]
+    if curves:
+        lines += ["![training curves](training_curves.png)", ""]
     atomic_write_text(path, "\n".join(lines))

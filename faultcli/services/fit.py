@@ -150,7 +150,7 @@ def fit_one(
     if fitted:  # stored in best.pt, so `faultcli eval` and predict use the same values
         save_checkpoint(best_path, {**best, **fitted})
     title = task.test_title.format(split="test", name=cfg.name or run.path.name)
-    test = task.evaluate(cfg, model, data, "test", out / "test", fitted, device, reporter, title)
+    test = task.evaluate(cfg, model, data, "test", out / "test", fitted, device, reporter, title, history)
     metric = t.early_stop_metric
     return {
         **task.summary(cfg, data, test, fitted),

@@ -98,8 +98,10 @@ class Task:
         device: torch.device,
         reporter: Reporter,
         title: str,
+        history: list[dict] | None = None,
     ) -> dict[str, Any]:
-        """Figures and report files of ``split`` into ``out``; returns the figures."""
+        """Figures and report files of ``split`` into ``out`` (with the training curves of ``history``);
+        returns the figures."""
         raise NotImplementedError
 
     def summary(self, cfg: Config, data: Any, test: dict[str, Any], fitted: dict[str, Any]) -> dict[str, Any]:

@@ -99,14 +99,14 @@ class ClassificationTask(Task):
         reporter.info(f"softmax temperature {temperature:.3f}, fitted on the validation split")
         return {"temperature": temperature}
 
-    def evaluate(self, cfg, model, data, split, out: Path, fitted, device, reporter, title) -> dict[str, Any]:
+    def evaluate(self, cfg, model, data, split, out: Path, fitted, device, reporter, title, history=None) -> dict:
         from faultcli.classification.report import predict_rows, write_report
 
         rows = data.rows(split)
         if len(rows) == 0:
             raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
         pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
-        return write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)))
+        return write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
 
     def summary(self, cfg: Config, data: ClassificationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
         return {
@@ -143,7 +143,7 @@ class ClassificationTask(Task):
         temperatures = [float(m.get("temperature", 1.0)) for m in states]
         title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
         if len(states) == 1:
-            return write_report(out, data, rows, preds[0], cfg, title, temperatures[0])
+            return write_report(out, data, rows, preds[0], cfg, title, temperatures[0], states[0].get("history"))
         # the members' temperatures are applied before averaging
         title += f" (ensemble of {len(states)} checkpoints)"
         return write_report(out, data, rows, average_members(preds, temperatures), cfg, title)

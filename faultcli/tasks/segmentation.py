@@ -109,7 +109,9 @@ class SegmentationTask(Task):
         )
         return {"postprocess": post.to_dict()}
 
-    def evaluate(self, cfg, model, data: SegmentationData, split, out: Path, fitted, device, reporter, title):
+    def evaluate(
+        self, cfg, model, data: SegmentationData, split, out: Path, fitted, device, reporter, title, history=None
+    ):
         from faultcli.segmentation.postprocess import postprocess_of
         from faultcli.segmentation.report import evaluate_images
 
@@ -133,6 +135,7 @@ class SegmentationTask(Task):
             device=device,
             reporter=reporter,
             title=title,
+            history=history,
         )
 
     def summary(self, cfg: Config, data: SegmentationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
@@ -172,7 +175,7 @@ class SegmentationTask(Task):
             )
         model = load_trained_model(state, device)
         title = f"Segmentation of {cfg.name or 'checkpoint'} on {split}"
-        return self.evaluate(cfg, model, data, split, out, state, device, reporter, title)
+        return self.evaluate(cfg, model, data, split, out, state, device, reporter, title, state.get("history"))
 
 
 def eval_batch(cfg: Config) -> int:
