@@ -115,6 +115,11 @@ def new_run_dir(command: str, name: str, out: Path | None = None, root: Path = P
         if out.exists():
             raise UserError(f"--out {out} already exists; choose a new folder so no earlier run is overwritten")
         return out
+    if not name or name != Path(name).name or name in (".", "..") or len(name) > 100:
+        raise UserError(
+            f"run name {name!r} is not a plain folder name; use letters, digits, '-' or '_' (at most 100), "
+            "or --out DIR for an exact folder"
+        )
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     base = root / command / f"{name}-{stamp}"
     candidate, n = base, 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import difflib
+import math
 import tomllib
 import types
 import typing
@@ -26,6 +27,8 @@ def read_recipe(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"recipe {path} extends itself in a loop; remove one 'extends'")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"recipe {path} is not UTF-8 text; save it as UTF-8 (a TOML file)") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"recipe {path} is not valid TOML ({err}); fix the line it names") from None
     parent = raw.pop("extends", None)
@@ -125,6 +128,8 @@ def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
         raise TypeError("unions are not used in the schema")
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{where} = {value!r} is not a finite number; give a number")
     if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)  # condition values such as loads are written bare
     if tp in (int, float, str, bool) and (not isinstance(value, tp) or (tp is int and isinstance(value, bool))):

@@ -81,7 +81,7 @@ class DataConfig:
         5, "number of folds (kfold): run k tests on fold k, selects on fold k+1, trains on the rest", min=3, max=20
     )
     fold: int = opt(-1, "run only this fold (0-based); -1 = every fold", min=-1)
-    seed: int = opt(0, "seed for splits")
+    seed: int = opt(0, "seed for splits", min=0, max=2**31 - 1)
     # images
     image_size: list[int] = opt(list, "[height, width] images are resized to; empty = keep", factory=True)
     color: str = opt("auto", "channels images are converted to", choices=("auto", "gray", "rgb"))
@@ -243,7 +243,7 @@ class EvalConfig:
 class Config:
     task: str = opt("vibration-classification", "what the recipe trains", registry="task")
     name: str = opt("", "run name; default: the recipe's file name")
-    seed: int = opt(0, "seed for weights, batches and augmentation")
+    seed: int = opt(0, "seed for weights, batches and augmentation", min=0, max=2**31 - 1)
     data: DataConfig = opt(DataConfig, "data section", factory=True)
     model: ModelConfig = opt(ModelConfig, "model section", factory=True)
     train: TrainConfig = opt(TrainConfig, "training section", factory=True)

@@ -35,6 +35,10 @@ def pick_device(name: str):
 
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        from faultcli.errors import ConfigError
+
+        raise ConfigError(f"train.device = {name!r} but no CUDA GPU is visible; set train.device = 'cpu' or 'auto'")
     return torch.device(name)
 
 
