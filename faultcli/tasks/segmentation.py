@@ -1,8 +1,10 @@
 """Segmentation task: image + mask data, an smp model, BCE + Dice, per-class threshold and minimum area
-tuned on validation, and the segmentation report (Dice on images with the class, detection, masks)."""
+tuned on validation, and the segmentation report (Dice on images with the class, the class-agnostic
+defect mask, detection, saliency measures, masks)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -139,14 +141,20 @@ class SegmentationTask(Task):
         )
 
     def summary(self, cfg: Config, data: SegmentationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
+        """Test figures in the report's reading order (``headline`` lists it: summary.json sorts its keys),
+        per class on the images that contain it, then the tuned post-processing."""
+        from faultcli.segmentation.report import FIGURES
+
         post = fitted["postprocess"]
         classes = list(test["per_class"])
+        headline = [f"test_{k}" for k in FIGURES]
         return {
-            **{f"test_{k}": test[k] for k in ("dice", "iou", "dice_pos", "iou_pos", "dice_untuned")},
-            "test_detect_precision": test["detect_precision"],
-            "test_detect_recall": test["detect_recall"],
-            **{f"test_dice_{c}": v["dice"] for c, v in test["per_class"].items()},
+            **{f"test_{k}": test[k] for k in FIGURES},
+            **{f"test_{k}": test[k] for k in ("n_defect_images", "empty_pairs", "dice", "iou")},
             **{f"test_dice_pos_{c}": v["dice_pos"] for c, v in test["per_class"].items()},
+            **{f"test_iou_pos_{c}": v["iou_pos"] for c, v in test["per_class"].items()},
+            **{f"test_dice_{c}": v["dice_all_images"] for c, v in test["per_class"].items()},  # all images
+            "headline": headline,
             "thresholds": dict(zip(classes, post["thresholds"], strict=True)),
             "min_areas": dict(zip(classes, post["min_areas"], strict=True)),
             "val_dice_tuned": float(np.mean(post["val_dice"])),
@@ -162,6 +170,9 @@ class SegmentationTask(Task):
             raise CheckpointError("segmentation checkpoints are evaluated one at a time; pass one --checkpoint")
         state = states[0]
         info = state["data_info"]
+        if split == "all":  # every image of data.root is scored: no split to make, however few the images
+            data_cfg = dataclasses.replace(cfg.data, split="stratified", fractions=[1.0, 0.0, 0.0], fold=-1)
+            cfg = dataclasses.replace(cfg, data=data_cfg)
         data = self.build_data(cfg, reporter, info)
         if list(data.classes) != list(state["classes"]):
             raise CheckpointError(

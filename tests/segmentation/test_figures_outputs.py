@@ -42,6 +42,40 @@ def test_figures_against_hand_counts():
     assert (a["detect_precision"], a["detect_recall"]) == (0.5, 1.0)
     assert (b["detect_precision"], b["detect_recall"]) == (1.0, 1.0)
     assert (f["detect_precision"], f["detect_recall"]) == (1.0, 1.0)
+    # classes ignored: image 0 union true 4 px, predicted 2 of them → 2/3; image 1 true 2 px, predicted
+    # the same 2 plus 1 stray px → 2·2/5 = 0.8, IoU 2/3
+    assert f["defect_dice"] == pytest.approx((2 / 3 + 0.8) / 2)
+    assert f["defect_iou"] == pytest.approx((0.5 + 2 / 3) / 2)
+    assert f["dice_all_images"] == f["dice"] and f["iou_all_images"] == f["iou"]
+    assert f["dice_pos_class_mean"] == pytest.approx((2 / 3 + 1) / 2)
+    assert (f["n_images"], f["n_defect_images"], f["empty_pairs"]) == (2, 2, 0.5)
+
+
+def test_empty_channels_inflate_the_all_images_dice_but_not_the_defect_figures():
+    """Three classes, one per image (as SD-saliency-900): a model that predicts nothing at all."""
+    true = [np.zeros((3, 6, 6), np.uint8) for _ in range(3)]
+    for k, t in enumerate(true):
+        t[k, 1:4, 1:4] = 1
+    pred = [np.zeros_like(t) for t in true]
+    f = segmentation_figures(pred, true, ["a", "b", "c"])
+    # two of each image's three channels are empty in truth and prediction: each scores 1
+    assert f["dice_all_images"] == pytest.approx(2 / 3) and f["empty_pairs"] == pytest.approx(2 / 3)
+    assert f["dice_pos"] == 0.0 and f["defect_dice"] == 0.0 and f["defect_dice_all_images"] == 0.0
+    assert f["detect_recall"] == 0.0 and np.isnan(f["detect_precision"])  # nothing predicted
+
+
+def test_defect_figures_over_all_images_count_a_clean_image_predicted_clean_as_1():
+    true = [np.zeros((2, 4, 4), np.uint8), np.zeros((2, 4, 4), np.uint8)]
+    true[0][1, :2, :2] = 1  # image 0: a defect of class b, image 1: no defect
+    pred = [t.copy() for t in true]
+    pred[0][0, :2, :2] = 1  # right place, wrong class: the defect mask is still right
+    f = segmentation_figures(pred, true, ["a", "b"])
+    assert f["defect_dice"] == 1.0 and f["defect_dice_all_images"] == 1.0 and f["n_defect_images"] == 1
+    assert f["per_class"]["a"]["detect_precision"] == 0.0 and f["dice_pos"] == pytest.approx(1.0)
+    pred[1][0, 3, 3] = 1  # a false defect on the clean image
+    f = segmentation_figures(pred, true, ["a", "b"])
+    assert f["defect_dice"] == 1.0 and f["defect_dice_all_images"] == pytest.approx(0.5)
+    assert (f["detect_precision"], f["detect_recall"]) == (0.5, 1.0)
 
 
 def test_rle_csv_decodes_back_to_the_masks(tmp_path):

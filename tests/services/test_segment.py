@@ -18,6 +18,7 @@ from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.errors import ConfigError
 from faultcli.progress import NullReporter
 from faultcli.runs import open_run
+from faultcli.segmentation.report import FIGURES
 from faultcli.services.evaluate import checkpoint_config, run_eval, run_segment_predict
 from faultcli.services.fit import check_recipe, fit
 
@@ -99,13 +100,16 @@ def test_train_writes_summary_checkpoint_and_tuned_postprocess(trained):
         "params",
         "thresholds",
         "min_areas",
-        "test_dice_pos",
-        "test_detect_precision",
-        "test_detect_recall",
         "test_dice_inclusion",
+        "test_dice_pos_inclusion",
+        "test_iou_pos_scratches",
         "best_epoch",
+        *(f"test_{k}" for k in FIGURES),
     ):
         assert key in summary, key
+    assert summary["headline"] == [f"test_{k}" for k in FIGURES]
+    assert summary["test_dice"] == summary["test_dice_all_images"]
+    assert 0.0 <= summary["test_dice_pos"] <= 1.0 and 0.0 <= summary["test_weighted_f"] <= 1.0
     assert 0.0 <= summary["test_dice"] <= 1.0 and summary["params"] > 0 and summary["train_seconds"] > 0
     assert set(summary["thresholds"]) == set(PREFIXES.values())
     assert (path / "summary.json").is_file() and len((path / "metrics.jsonl").read_text().splitlines()) == 2
@@ -129,7 +133,7 @@ def test_test_report_has_overlays_and_an_rle_csv_matching_the_mask_pngs(trained)
 
 
 def test_eval_of_a_segmentation_checkpoint_on_another_folder(trained, tmp_path):
-    path, _ = trained
+    path, summary_train = trained
     other = make_set(tmp_path / "other", per_class=3, seed=5)
     state, cfg = checkpoint_config(
         path / "checkpoints" / "best.pt", None, [f"data.root={other}", f"data.cache_dir={tmp_path / 'cache'}"]
@@ -137,10 +141,49 @@ def test_eval_of_a_segmentation_checkpoint_on_another_folder(trained, tmp_path):
     with open_run(tmp_path / "eval", "") as run:
         summary = run_eval(state, cfg, "all", run, NullReporter())
     assert summary["n_images"] == 6 and summary["split"] == "all"
+    # the metric set of the training run's test report
+    assert [f"test_{k}" for k in summary["headline"]] == summary_train["headline"]
+    assert all(isinstance(summary[k], float) for k in FIGURES)
     assert 0.0 <= summary["dice"] <= 1.0 and 0.0 <= summary["iou"] <= summary["dice"]
+    assert summary["saliency_images"] == summary["n_defect_images"] == 6
     assert set(summary["per_class"]) == {"inclusion", "scratches"}
     assert (tmp_path / "eval" / "summary.json").is_file()
     assert (tmp_path / "eval" / "predictions_rle.csv").is_file()
+
+
+def test_cli_eval_on_another_folder_prints_the_defect_figures_first(trained, tmp_path, monkeypatch, capsys):
+    from faultcli.cli.app import main
+
+    path, _ = trained
+    other = make_set(tmp_path / "other", per_class=2, seed=9)
+    out = tmp_path / "eval"
+    argv = ["faultcli", "eval", "--checkpoint", str(path), "--split", "all", "--out", str(out)]
+    argv += ["--set", f"data.root={other}", "--set", f"data.cache_dir={tmp_path / 'cache'}"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stop:
+        main()
+    printed = capsys.readouterr().out
+    assert stop.value.code == 0, printed
+    rows = [line.split()[1] for line in printed.splitlines() if line.split()[1:2] and line.split()[1] in FIGURES]
+    assert rows[:2] == ["dice_pos", "iou_pos"] and rows[-1] == "dice_all_images" and "weighted_f" in rows
+    report = (out / "report.md").read_text()
+    assert report.index("`dice_pos`") < report.index("`weighted_f`") < report.index("`dice_all_images`")
+
+
+def test_cli_unknown_eval_metric_and_too_few_images_for_the_folds_are_one_line_exit_2(project, trained, tmp_path):
+    path, _ = trained
+    done = faultcli(tmp_path, "eval", "--checkpoint", str(path), "--set", "eval.weighted_f=1")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "eval.weighted_f" in lines[0] and "tile_overlap" in lines[0]  # names the key and the valid ones
+    few = make_set(tmp_path / "few", per_class=2)
+    argv = ["segment", "train", "--recipe", str(project / "tiny.toml"), "--out", str(tmp_path / "kfold")]
+    argv += ["--set", f"data.root={few}", "--set", f"data.cache_dir={tmp_path / 'cache'}"]
+    done = faultcli(tmp_path, *argv, "--set", "data.split=kfold", "--set", "data.folds=5")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "4 images" in lines[0] and "data.folds" in lines[0]
+    assert not (tmp_path / "kfold").exists()
 
 
 def test_predict_folder_of_unlabelled_images_of_any_size(trained, tmp_path):
@@ -246,7 +289,7 @@ def test_resumed_segmentation_run_equals_the_uninterrupted_one(project, trained,
         fit(cfg, run, NullReporter())
     resumed, _ = resume_run(tmp_path / "part", ["train.epochs=2"], NullReporter())
     assert _epochs(tmp_path / "part") == _epochs(path)
-    for key in ("test_dice", "test_dice_pos", "test_iou", "best_epoch", "val_dice_tuned"):
+    for key in ("test_dice", "test_dice_pos", "test_iou", "test_weighted_f", "best_epoch", "val_dice_tuned"):
         assert resumed[key] == summary[key], key
 
 
@@ -255,5 +298,6 @@ def test_segmentation_kfold_trains_every_fold_and_aggregates(project, tmp_path):
     with open_run(tmp_path / "kfold", "") as run:
         summary = fit(cfg, run, NullReporter())
     assert summary["folds"] == 3 and {"test_dice_mean", "test_dice_std", "test_dice_pos_mean"} <= set(summary)
+    assert {"test_defect_dice_mean", "test_weighted_f_mean", "test_dice_all_images_std"} <= set(summary)
     for fold in range(3):
         assert (tmp_path / "kfold" / f"fold-{fold}" / "test" / "metrics.json").is_file()
