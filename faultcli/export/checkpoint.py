@@ -26,9 +26,9 @@ def checkpoint_file(path: Path) -> Path:
 
 def load_state(path: Path) -> dict[str, Any]:
     """The checkpoint dict (model, config, classes, model_name, model_kwargs, data_info, task, temperature…)."""
-    from faultcli.engine.checkpoints import load_checkpoint
+    from faultcli.services.evaluate import load_checkpoint_or_run
 
-    state = load_checkpoint(checkpoint_file(path))
+    state = load_checkpoint_or_run(Path(path))
     task = task_of(state)
     if task not in TASKS:
         raise CheckpointError(f"{path} holds a {task!r} model, which cannot be exported; export one of {TASKS}")
@@ -43,13 +43,13 @@ def task_of(state: dict[str, Any]) -> str:
 def build_model(state: dict[str, Any]) -> nn.Module:
     """The checkpoint's model on the CPU in eval mode, its BatchNorms folded into the convolutions before them."""
     from faultcli.models.layers import fuse_conv_bn
-    from faultcli.services.common import load_trained_model
+    from faultcli.services.evaluate import load_model_for_eval
 
     if task_of(state) != "segmentation":
         import faultcli.models  # noqa: F401  (registers the classifiers)
     import faultcli.models.vision  # noqa: F401  (registers image_classifier and smp_segmenter)
 
-    model = load_trained_model(state, torch.device("cpu"))
+    model = load_model_for_eval(state, torch.device("cpu"))
     return fuse_conv_bn(model.eval())
 
 

@@ -100,9 +100,13 @@ def export_onnx(wrapper: Probabilities, sidecar: dict[str, Any], path: Path) -> 
             f"{sidecar['model_name']} cannot be exported to ONNX ({_operator(err)}); "
             "export it with --format torchscript instead"
         ) from None
+    import onnx
+
     from faultcli.export.onnx_passes import optimize_file
 
     sidecar["graph_rewrites"] = optimize_file(path)
+    kept = {i.name for i in onnx.load(str(path), load_external_data=False).graph.input}
+    sidecar["inputs"] = [spec for spec in sidecar["inputs"] if spec["name"] in kept]  # unused inputs are dropped
 
 
 def export_torchscript(wrapper: Probabilities, sidecar: dict[str, Any], path: Path) -> None:

@@ -39,7 +39,9 @@ def _vibration_prep(state: dict[str, Any]) -> dict[str, Any]:
         "assume_rate": not data.get("rate_patterns"),
         "norm_mean": float(info["norm_mean"]),
         "norm_std": float(info["norm_std"]) or 1.0,
-        "uses_rpm": bool(state["model_kwargs"].get("order_normalize", False)),
+        # every vibration model takes the window's shaft speed as evaluation passes it (NaN when unknown);
+        # the ones that do not use it ignore it
+        "uses_rpm": True,
     }
 
 
@@ -67,9 +69,10 @@ def describe(state: dict[str, Any]) -> dict[str, Any]:
     task = str(state.get("task") or state["config"].get("task") or "vibration-classification")
     prep = _vibration_prep(state) if task == "vibration-classification" else _image_prep({**state, "task": task})
     if prep["kind"] == "vibration":
-        inputs = [{"name": "x", "shape": ["batch", 1, prep["window"]], "dtype": "float32"}]
-        if prep["uses_rpm"]:
-            inputs.append({"name": "rpm", "shape": ["batch"], "dtype": "float32"})
+        inputs = [
+            {"name": "x", "shape": ["batch", 1, prep["window"]], "dtype": "float32"},
+            {"name": "rpm", "shape": ["batch"], "dtype": "float32"},
+        ]
     else:
         height, width = prep["image_size"]
         inputs = [{"name": "x", "shape": ["batch", prep["channels"], height, width], "dtype": "float32"}]

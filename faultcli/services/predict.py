@@ -58,7 +58,13 @@ def _torch_threads(threads: int) -> None:
 
 
 def _peak_rss_mb() -> float:
-    """Peak resident memory of this process (Linux reports KiB, macOS bytes)."""
+    """Peak resident memory of this process: VmHWM on Linux (getrusage there also counts the memory of
+    the parent it was forked from), else getrusage (macOS reports bytes)."""
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1 << 20) if sys.platform == "darwin" else peak / 1024
 

@@ -99,8 +99,8 @@ def vibration_checkpoint(
     return save_state(tmp / "run" / "checkpoints" / "best.pt", state)
 
 
-def image_checkpoint(tmp: Path, edges: bool = True, segmentation: bool = False) -> Path:
-    """A checkpoint of the image classifier (with its edge branch) or of an smp segmenter."""
+def image_checkpoint(tmp: Path, edges: bool = True, segmentation: bool = False, size: int = 32) -> Path:
+    """A checkpoint of the image classifier (with its edge branch) or of an smp segmenter at ``size`` px."""
     import torch
 
     import faultcli.models.vision  # noqa: F401
@@ -108,7 +108,7 @@ def image_checkpoint(tmp: Path, edges: bool = True, segmentation: bool = False) 
     from faultcli.models import create_model
 
     task = "segmentation" if segmentation else "image-classification"
-    data: dict[str, Any] = {"label_from": "prefix", "image_size": [32, 32], "split": "stratified"}
+    data: dict[str, Any] = {"label_from": "prefix", "image_size": [size, size], "split": "stratified"}
     data["cache_dir"] = str(tmp / "cache")
     if segmentation:
         import cv2
@@ -130,16 +130,17 @@ def image_checkpoint(tmp: Path, edges: bool = True, segmentation: bool = False) 
     if segmentation:
         name = "smp_segmenter"
         kwargs = {"arch": "Unet", "encoder": "resnet18", "num_classes": len(ds.classes), "in_channels": channels}
-        info = {"mean": mean, "std": std, "image_size": [32, 32], "channels": channels, "color": "gray", "crops": {}}
+        info = {"mean": mean, "std": std, "image_size": [size, size], "channels": channels, "color": "gray"}
+        info["crops"] = {}
         info["scale"] = [0.8, 0.8]
     else:
         name = "image_classifier"
         kwargs = {"num_classes": len(ds.classes), "backbone": "resnet18", "in_chans": channels, "edge_branch": edges}
-        info = {"image_size": [32, 32], "channels": channels, "norm_mean": mean, "norm_std": std, "color": "gray"}
+        info = {"image_size": [size, size], "channels": channels, "norm_mean": mean, "norm_std": std, "color": "gray"}
         info.update(crops={}, edge_branch=edges)
     net = create_model(name, **kwargs)
-    extra = {"edge": torch.rand(8, 1, 32, 32)} if edges and not segmentation else {}
-    _settle_batchnorm(net, torch.randn(8, channels, 32, 32), **extra)
+    extra = {"edge": torch.rand(8, 1, size, size)} if edges and not segmentation else {}
+    _settle_batchnorm(net, torch.randn(8, channels, size, size), **extra)
     state = {
         "model": net.state_dict(),
         "config": dataclasses.asdict(cfg),
