@@ -112,7 +112,7 @@ def entry_from_run(run: Path, repeat: int, threads: int) -> dict:
     entry["train_threads"] = tomllib.loads((run / "config.toml").read_text())["train"]["threads"]  # 0 = all
     best = run / "checkpoints" / "best.pt"
     entry.update(ms_batch1=speed_ms(best, 1, repeat, threads), ms_batch16=speed_ms(best, 16, repeat, threads))
-    entry["speed_threads"] = threads
+    entry.update(speed_threads=threads, speed_repeat=repeat)
     return entry
 
 
@@ -140,10 +140,11 @@ def table(results: dict) -> str:
     m = results.get("machine", {})
     overrides = sorted({o for r in runs.values() for o in r.get("overrides", [])})
     threads = sorted({str(r.get("speed_threads", "?")) for r in runs.values()})
+    passes = sorted({str(r.get("speed_repeat", 5)) for r in runs.values()})  # 5 before it was recorded
     lines += [
         "",
         "Recipe overrides: " + (", ".join(f"`{o}`" for o in overrides) or "none") + "; speed (ms per "
-        f"200 × 200 image, best of 5 passes) with {'/'.join(threads)} CPU thread(s).",
+        f"200 × 200 image, best of {'/'.join(passes)} passes) with {'/'.join(threads)} CPU thread(s).",
         "",
         "SD-saliency-900, test split of recipes/segment-pan.toml, masks after per-class threshold / min-area "
         "tuning on val. Dice / IoU over the images that contain the class; defect Dice: classes ignored, over "
