@@ -95,6 +95,8 @@ def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | 
     kwargs = {"num_classes": len(classes), "window": cfg.data.window, "sample_rate": cfg.data.sample_rate}
     kwargs.update(model_settings(cfg))
     info = {"window": cfg.data.window, "sample_rate": cfg.data.sample_rate, "norm_mean": mean, "norm_std": std}
+    if cfg.data.preprocess:  # predict, export and inspect apply the same steps to new recordings
+        info["preprocess"] = [dict(step) for step in cfg.data.preprocess]
     return ClassificationData(
         classes=classes,
         kind="vibration",

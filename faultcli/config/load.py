@@ -109,6 +109,10 @@ def _type_name(tp: Any) -> str:
 
 def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
     origin = typing.get_origin(tp)
+    if tp is Any:  # free-form parameters (a preprocessing step's), checked by their owner
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{where} = {value!r} is not a finite number; give a number")
+        return value
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table, got {value!r}")
@@ -207,6 +211,10 @@ def _check_cross_fields(cfg: Config) -> None:
     for pair in cfg.train.arcface_weight:
         if len(pair) != 2:
             raise ConfigError(f"train.arcface_weight entry {pair} must be [start_epoch, weight]")
+    if d.preprocess:
+        from faultcli.signal.preprocess import check_steps
+
+        check_steps(d.preprocess, d.sample_rate)
     starts = [s.start_epoch for s in cfg.augment]
     if starts != sorted(starts):
         raise ConfigError("[[augment]] stages must be listed in rising start_epoch order")

@@ -65,6 +65,13 @@ class DataConfig:
     rate_patterns: dict[str, int] = opt(
         dict, "path regex → sampling rate (e.g. '12k' = 12000, 'normal' = 48000)", factory=True
     )
+    preprocess: list[dict[str, Any]] = opt(
+        list,
+        "steps applied to each recording after resampling, in order, identically in training, eval, predict and "
+        "export: {kind = 'bandpass', low, high, order}, {kind = 'med', filter_length, iterations}, "
+        "{kind = 'vmd', n_modes, alpha, keep or weights}",
+        factory=True,
+    )
     window: int = opt(1024, "samples per window", min=16)
     step: int = opt(512, "samples between window starts", min=1)
     # splits

@@ -105,7 +105,7 @@ class SegmentationTask(Task):
         reporter.info(
             "tuned on val: "
             + ", ".join(
-                f"{c} threshold {th:.2f} min area {a} px (Dice {d:.3f})"
+                f"{c} threshold {th:.2f} min area {a} px (Dice over all val images {d:.3f})"
                 for c, th, a, d in zip(data.classes, post.thresholds, post.min_areas, post.val_dice, strict=True)
             )
         )
