@@ -40,6 +40,7 @@ RANDOM_FAMILIES = {
     "multimodal_large": ("multimodal_large", {}, "vibration"),
     "wdcnn": ("wdcnn", {}, "vibration"),
     "band_linear": ("band_linear", {}, "vibration"),
+    "envelope_linear": ("envelope_linear", {}, "vibration"),
     "image_classifier+edge": (
         "image_classifier",
         {"backbone": "resnet18", "in_chans": 1, "edge_branch": True},
