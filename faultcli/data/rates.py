@@ -182,6 +182,10 @@ def read_recordings(
             )
             for read in reads:
                 raw, signal = read.raw, read.signal
+                if d.preprocess:  # per recording at the model's rate, fitted without labels
+                    from faultcli.signal.preprocess import apply_steps
+
+                    signal = apply_steps(signal, d.sample_rate, d.preprocess).astype(np.float32)
                 if signal.size < d.window:
                     if evaluating:
                         reason = f"{signal.size} samples at {d.sample_rate} Hz, fewer than data.window = {d.window}"
