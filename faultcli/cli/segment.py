@@ -33,7 +33,9 @@ def train(
 
 @segment_app.command("predict")
 def predict(
-    checkpoint: Annotated[Path, typer.Option("--checkpoint", "-c", help="A segment run's checkpoints/best.pt.")],
+    checkpoint: Annotated[
+        Path, typer.Option("--checkpoint", "-c", help="A segmentation run folder or its checkpoints/best.pt.")
+    ],
     source: Annotated[Path, typer.Option("--input", "-i", help="An image or a folder of images.")],
     out: Out = None,
     name: Name = None,
@@ -50,7 +52,7 @@ def predict(
             f"{checkpoint} is a {state.get('task')} checkpoint; segment predict needs one "
             "written by faultcli segment train"
         )
-    with start_run("segment-predict", cfg, name or Path(checkpoint).parent.parent.name, out) as run:
+    with start_run("segment-predict", cfg, name or cfg.name or "segment-predict", out) as run:
         summary = run_segment_predict(state, cfg, source, run, con.ConsoleReporter())
     rows = [["images", summary["n_images"]], ["images with a defect", summary["images_with_defect"]]]
     rows += [[f"images with {c}", n] for c, n in summary["images_per_class"].items()]
