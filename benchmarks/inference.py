@@ -227,7 +227,7 @@ def table(results: dict[str, Any]) -> str:
             p = parity.get(key) if key else None
             check = f"{p['max_abs_diff']:.1e}, {p['top1_agreement']:.2%}" if p else ""
             lines.append(
-                f"| {fam['family']} ({fam['flops_per_sample'] / 1e6:.1f} MFLOP) | {fam['weights']} | {name} | "
+                f"| {fam['family']} ({fam['flops_per_sample'] / 1e6:.3g} MFLOP) | {fam['weights']} | {name} | "
                 f"{row['latency_ms_median']:.2f} / {row['latency_ms_p95']:.2f} | {row['throughput_median']:.0f} | "
                 f"{row['speedup_vs_eager_median']:.2f} | {row['peak_share_median']:.1%} | {check} |"
             )
