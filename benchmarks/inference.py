@@ -222,7 +222,8 @@ def table(results: dict[str, Any]) -> str:
     ]
     for fam in results["families"]:
         parity = {k: v.get("parity") for k, v in fam["exports"].items()}
-        for name, row in fam["runtimes"].items():
+        order = ("pytorch_eager", "torchscript", "onnxruntime_fp32", "onnxruntime_int8")
+        for name, row in sorted(fam["runtimes"].items(), key=lambda kv: order.index(kv[0])):
             key = {"onnxruntime_fp32": "onnx_fp32", "onnxruntime_int8": "onnx_int8", "torchscript": "ts"}.get(name)
             p = parity.get(key) if key else None
             check = f"{p['max_abs_diff']:.1e}, {p['top1_agreement']:.2%}" if p else ""
