@@ -19,6 +19,7 @@ from faultcli.registry import register
 from faultcli.tasks.base import ModelSpec, Task, check_model_keys
 
 SUMMARY_FIGURES = ("accuracy", "macro_f1", "ece", "macro_auroc")
+READING_NOTES = ("skipped", "rate_sources", "rate_warnings")
 
 
 class ClassificationTask(Task):
@@ -143,10 +144,13 @@ class ClassificationTask(Task):
         temperatures = [float(m.get("temperature", 1.0)) for m in states]
         title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
         if len(states) == 1:
-            return write_report(out, data, rows, preds[0], cfg, title, temperatures[0], states[0].get("history"))
-        # the members' temperatures are applied before averaging
-        title += f" (ensemble of {len(states)} checkpoints)"
-        return write_report(out, data, rows, average_members(preds, temperatures), cfg, title)
+            detail = write_report(out, data, rows, preds[0], cfg, title, temperatures[0], states[0].get("history"))
+        else:  # the members' temperatures are applied before averaging
+            title += f" (ensemble of {len(states)} checkpoints)"
+            detail = write_report(out, data, rows, average_members(preds, temperatures), cfg, title)
+        # what reading the folder decided: files skipped (with why), how rates were found, rate warnings
+        manifest = getattr(data.dataset, "manifest", {})
+        return {**detail, **{k: manifest[k] for k in READING_NOTES if k in manifest}}
 
 
 def check_compatible(state: dict[str, Any], data: ClassificationData, cfg: Config) -> None:

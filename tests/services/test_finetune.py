@@ -112,8 +112,10 @@ def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
         "predictions.csv",
         "per_recording.csv",
         "report.md",
+        "training_curves.png",
     ):
         assert (tmp_path / "eval" / name).stat().st_size > 0, name
+    assert "![training_curves](training_curves.png)" in (tmp_path / "eval" / "report.md").read_text()
     if model.startswith("multimodal"):
         assert (tmp_path / "eval" / "modality_weights.png").exists()
     per_class = json.loads((tmp_path / "eval" / "summary.json").read_text())["per_class"]
@@ -203,3 +205,21 @@ class _Null:
 
     def info(self, message):
         pass
+
+
+def test_eval_on_a_new_folder_lists_the_files_it_skipped(tmp_path):
+    import shutil
+
+    cfg = load_config(recipe(tmp_path, "wdcnn"), ["train.epochs=1"])
+    with start_run("finetune", cfg, out=tmp_path / "run") as run:
+        fit(cfg, run, reporter=_Null())
+    new = tmp_path / "new"
+    shutil.copytree(tmp_path / "data", new)
+    (new / "IR007_9.mat").write_bytes(b"not a mat file")
+    state, eval_cfg = checkpoint_config(tmp_path / "run", None, [f"data.root={new}"])
+    with start_run("eval", eval_cfg, out=tmp_path / "eval") as eval_run:
+        result = run_eval(state, eval_cfg, "all", eval_run, _Null())
+    reasons = {item["file"]: item["reason"] for item in result["skipped"]}
+    assert list(reasons) == ["IR007_9.mat"] and reasons["IR007_9.mat"].startswith("unreadable")
+    saved = json.loads((tmp_path / "eval" / "summary.json").read_text())
+    assert saved["skipped"] == result["skipped"] and sum(saved["rate_sources"].values()) == 6
