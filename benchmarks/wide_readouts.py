@@ -20,8 +20,9 @@ from _common import machine, recording_load, write_results
 
 from faultcli.models.layers import fuse_conv_bn
 from faultcli.progress import NullReporter
-from faultcli.services.evaluate import checkpoint_config, load_model_for_eval
-from faultcli.services.kits import build_kit
+from faultcli.services.common import load_trained_model
+from faultcli.services.evaluate import checkpoint_config
+from faultcli.tasks import get_task
 
 READOUTS = ("deep", "wide", "average")
 
@@ -29,22 +30,22 @@ READOUTS = ("deep", "wide", "average")
 def readout_predictions(run: Path, batch_size: int = 512) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Predicted classes of each read-out on ``run``'s test split, the true classes and each window's load."""
     state, cfg = checkpoint_config(run, None, [])
-    kit = build_kit(cfg, NullReporter(), data_info=state.get("data_info"))
-    rows = kit.rows("test", None)
-    model = fuse_conv_bn(load_model_for_eval(state, torch.device("cpu")))
+    data = get_task(cfg.task).build_data(cfg, NullReporter(), state.get("data_info"))
+    rows = data.rows("test")
+    model = fuse_conv_bn(load_trained_model(state, torch.device("cpu")))
     if getattr(model, "wide", None) is None:
         raise SystemExit(f"{run} has no wide read-out (model.wide_bands = 0)")
     preds: dict[str, list] = {name: [] for name in READOUTS}
     labels = []
     with torch.inference_mode():
         for start in range(0, len(rows), batch_size):
-            batch = kit.fetch(rows[start : start + batch_size])
+            batch = data.fetch(rows[start : start + batch_size])
             feats = model.forward_features(batch["x"], **batch.get("extra", {}))
             parts = model.head_logits(feats)
             for name, logits in zip(READOUTS, [*parts, model.combine_readouts(parts)], strict=True):
                 preds[name].append(logits.argmax(1))
             labels.append(batch["y"])
-    loads = recording_load(kit.describe(rows)["file"]).to_numpy()
+    loads = recording_load(data.describe(rows)["file"]).to_numpy()
     return {k: torch.cat(v).numpy() for k, v in preds.items()}, torch.cat(labels).numpy(), loads
 
 

@@ -43,13 +43,13 @@ def task_of(state: dict[str, Any]) -> str:
 def build_model(state: dict[str, Any]) -> nn.Module:
     """The checkpoint's model on the CPU in eval mode, its BatchNorms folded into the convolutions before them."""
     from faultcli.models.layers import fuse_conv_bn
-    from faultcli.services.evaluate import load_model_for_eval
+    from faultcli.services.common import load_trained_model
 
     if task_of(state) != "segmentation":
         import faultcli.models  # noqa: F401  (registers the classifiers)
     import faultcli.models.vision  # noqa: F401  (registers image_classifier and smp_segmenter)
 
-    model = load_model_for_eval(state, torch.device("cpu"))
+    model = load_trained_model(state, torch.device("cpu"))
     return fuse_conv_bn(model.eval())
 
 

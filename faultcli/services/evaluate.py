@@ -84,8 +84,3 @@ def run_segment_predict(state: dict[str, Any], cfg: Config, source: Path, run: R
     )
     run.write_summary(summary)
     return summary
-
-
-def load_model_for_eval(state: dict[str, Any], device) -> Any:
-    """The checkpoint's model on ``device`` (kept for callers that import it from here)."""
-    return load_trained_model(state, device)

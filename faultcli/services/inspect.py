@@ -166,7 +166,8 @@ def model_verdict(checkpoint: Path, rec: Recording, channel: str | None) -> dict
 
     from faultcli.data.vibration import resample
     from faultcli.metrics import softmax
-    from faultcli.services.evaluate import load_checkpoint_or_run, load_model_for_eval
+    from faultcli.services.common import load_trained_model
+    from faultcli.services.evaluate import load_checkpoint_or_run
 
     state = load_checkpoint_or_run(checkpoint)
     info = state.get("data_info") or {}
@@ -190,7 +191,7 @@ def model_verdict(checkpoint: Path, rec: Recording, channel: str | None) -> dict
     if starts.size > MAX_MODEL_WINDOWS:
         starts = starts[np.linspace(0, starts.size - 1, MAX_MODEL_WINDOWS).round().astype(int)]
     windows = (x[starts[:, None] + np.arange(window)] - float(info["norm_mean"])) / (float(info["norm_std"]) or 1.0)
-    model = load_model_for_eval(state, torch.device("cpu")).eval()
+    model = load_trained_model(state, torch.device("cpu")).eval()
     logits = []
     with torch.inference_mode():
         for i in range(0, len(windows), 256):
