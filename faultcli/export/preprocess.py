@@ -19,6 +19,7 @@ from faultcli.data.rates import at_rate, read_file
 from faultcli.data.readers import EXTENSIONS, format_of
 from faultcli.data.windows import window_starts
 from faultcli.errors import DataError
+from faultcli.signal.preprocess import apply_steps
 
 IMAGE_KINDS = ("image", "segmentation")
 
@@ -103,7 +104,10 @@ def read_recordings(path: Path, name: str, prep: dict[str, Any], sample_rate: in
                 f"{path}{part} has {read.signal.size} samples at {prep['sample_rate']} Hz, fewer than the model's "
                 f"window of {prep['window']}; pass longer recordings"
             )
-        starts, x = window_batch(read.signal, prep["window"], prep["step"], prep["norm_mean"], prep["norm_std"])
+        signal = read.signal
+        if prep.get("steps"):  # the recipe's preprocessing, as training applied it (numpy only)
+            signal = apply_steps(signal, prep["sample_rate"], prep["steps"]).astype(np.float32)
+        starts, x = window_batch(signal, prep["window"], prep["step"], prep["norm_mean"], prep["norm_std"])
         warning = read.warning.split(": ", 1)[-1] if read.warning else None
         out.append(Recording(name + part, starts, x, read.raw.rpm, read.rate, read.source, warning))
     return out

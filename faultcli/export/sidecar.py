@@ -37,6 +37,8 @@ def _vibration_prep(state: dict[str, Any]) -> dict[str, Any]:
         "source_rate": int(data.get("source_rate", 0)),
         # a recipe without rate patterns read every file at one rate: new files may be assumed at it
         "assume_rate": not data.get("rate_patterns"),
+        # band-pass / MED / VMD steps each recording went through after resampling (data.preprocess)
+        "steps": [dict(step) for step in info.get("preprocess", data.get("preprocess", []))],
         "norm_mean": float(info["norm_mean"]),
         "norm_std": float(info["norm_std"]) or 1.0,
         # every vibration model takes the window's shaft speed as evaluation passes it (NaN when unknown);
