@@ -12,6 +12,7 @@ import torch
 
 from faultcli.classification.data import ClassificationData
 from faultcli.config.schema import AugmentStage, Config
+from faultcli.data.splits import active_fold
 from faultcli.errors import CheckpointError, ConfigError
 from faultcli.progress import Reporter
 
@@ -181,7 +182,7 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
         augment=augment,
         hooks=ImageClassificationHooks,
         hooks_kwargs=hooks_kwargs,
-        fold=cfg.data.fold if cfg.data.split == "kfold" and cfg.data.fold >= 0 else None,
+        fold=active_fold(cfg.data.split, cfg.data.fold),
         extra_report=extra_report,
         init_kwargs={"pretrained": m.pretrained, "weights_path": m.weights_path},
     )

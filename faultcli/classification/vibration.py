@@ -12,6 +12,7 @@ import torch
 
 from faultcli.classification.data import ClassificationData
 from faultcli.config.schema import Config
+from faultcli.data.splits import active_fold
 from faultcli.progress import Reporter
 
 
@@ -64,7 +65,7 @@ def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | 
     from faultcli.data.vibration import prepare_vibration
 
     data = prepare_vibration(cfg.data, reporter)
-    fold = cfg.data.fold if cfg.data.split == "kfold" and cfg.data.fold >= 0 else None
+    fold = active_fold(cfg.data.split, cfg.data.fold)
     if data_info:
         mean, std = float(data_info["norm_mean"]), float(data_info["norm_std"])
     else:  # train-split statistics; in k-fold mode those of the fold being trained

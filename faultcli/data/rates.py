@@ -23,6 +23,7 @@ from faultcli.data import labels
 from faultcli.data.readers import RawRecording, format_of, reader_for
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import Reporter
+from faultcli.signal.preprocess import apply_steps
 
 # rates recorders commonly use; the shaft-line check names the one among them (or the assumed rate
 # times a small factor) that puts the spectrum's line at the shaft frequency
@@ -183,8 +184,6 @@ def read_recordings(
             for read in reads:
                 raw, signal = read.raw, read.signal
                 if d.preprocess:  # per recording at the model's rate, fitted without labels
-                    from faultcli.signal.preprocess import apply_steps
-
                     signal = apply_steps(signal, d.sample_rate, d.preprocess).astype(np.float32)
                 if signal.size < d.window:
                     if evaluating:

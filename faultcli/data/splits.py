@@ -17,6 +17,11 @@ from faultcli.errors import ConfigError, DataError
 SPLITS = ("train", "val", "test")
 
 
+def active_fold(split: str, fold: int) -> int | None:
+    """The k-fold fold a recipe's data are seen through (``data.split``, ``data.fold``); None otherwise."""
+    return fold if split == "kfold" and fold >= 0 else None
+
+
 def time_segments(length: int, fractions: Sequence[float]) -> list[Segment]:
     """Consecutive train / val / test segments of one recording, in time order; empty ones left out."""
     b1 = int(round(fractions[0] * length))

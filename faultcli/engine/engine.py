@@ -93,6 +93,8 @@ class Engine:
             # NHWC weights make each 2-D convolution take and give NHWC activations (oneDNN's fast path);
             # the input converts at the first convolution, so batches need no change
             self.model.to(memory_format=torch.channels_last)
+        # what the optimiser trains and the average follows: the model, with the hooks' parts beside it
+        self._trained = nn.ModuleDict({"model": self.model, "parts": self.parts}) if len(self.parts) else self.model
         # with ``ema_decay`` (None = off), an exponential moving average of the weights and BatchNorm
         # statistics is what validation sees and checkpoints hold: it varies less by seed than the last
         # step's weights, which matters when validation is too easy to tell epochs apart
@@ -105,11 +107,6 @@ class Engine:
         self.steps_per_epoch = 0
         self.should_stop = False
         self.history: list[dict[str, float]] = []
-
-    @property
-    def _trained(self) -> nn.Module:
-        """What the optimiser trains and the average follows: the model, with the hooks' parts beside it."""
-        return nn.ModuleDict({"model": self.model, "parts": self.parts}) if len(self.parts) else self.model
 
     @property
     def eval_model(self) -> nn.Module:

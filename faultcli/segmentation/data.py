@@ -13,6 +13,7 @@ import torch
 from faultcli.config import Config
 from faultcli.data.images import ImageDataset, prepare_images
 from faultcli.data.loader import BatchLoader
+from faultcli.data.splits import active_fold
 from faultcli.errors import DataError
 from faultcli.progress import Reporter
 from faultcli.segmentation.inference import iter_predictions, to_tensor
@@ -86,7 +87,7 @@ class SegmentationData:
 
 def segmentation_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> SegmentationData:
     """Prepare (or reuse) the dataset; ``data_info`` (a checkpoint's) fixes the normalisation."""
-    fold = cfg.data.fold if cfg.data.split == "kfold" and cfg.data.fold >= 0 else None
+    fold = active_fold(cfg.data.split, cfg.data.fold)
     dataset = prepare_images(cfg.data, "segmentation", reporter)
     if dataset.masks is None:
         raise DataError("the prepared dataset has no masks; check data.mask_dir or data.rle_csv, then run again")
