@@ -78,7 +78,13 @@ class DataConfig:
     split: str = opt(
         "recording-time",
         "how samples are split into train / val / test",
-        choices=("recording-time", "by-file", "by-condition", "kfold", "stratified"),
+        choices=("recording-time", "by-file", "by-condition", "by-path", "kfold", "stratified"),
+    )
+    split_paths: dict[str, str] = opt(
+        dict,
+        "by-path: split → glob of files (relative to root) that a data set ships as its own split, e.g. "
+        "{train = 'train_set/*', test = 'test_set/*'}; without a val pattern, val is cut by time from train files",
+        factory=True,
     )
     fractions: list[float] = opt(lambda: [0.7, 0.15, 0.15], "train / val / test fractions", factory=True)
     condition: str = opt("load", "metadata column that by-condition splits on")
