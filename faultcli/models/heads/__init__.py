@@ -2,6 +2,8 @@
 through the registry)."""
 
 from faultcli.models.heads.arcface import ArcFaceHead
+from faultcli.models.heads.discriminator import DomainDiscriminator
+from faultcli.models.heads.projection import ProjectionHead
 from faultcli.models.heads.softmax import SoftmaxHead
 
-__all__ = ["ArcFaceHead", "SoftmaxHead"]
+__all__ = ["ArcFaceHead", "DomainDiscriminator", "ProjectionHead", "SoftmaxHead"]
