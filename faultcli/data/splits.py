@@ -2,12 +2,15 @@
 
 Every rule keeps a recording's samples apart between splits: whole recordings per split, or time
 segments of one recording with windows cut inside each segment. Overlapping windows cut first and
-split at random would leak into the test set.
+split at random would leak into the test set. A pre-windowed file (one window per column) is one
+source: its pieces go to a split together, and "time" within it is the piece order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatch
+from typing import Any
 
 import numpy as np
 
@@ -111,6 +114,104 @@ def condition_roles(
     return roles
 
 
+def path_roles(paths: Sequence[str], split_paths: Mapping[str, str], *, every_pattern: bool = True) -> np.ndarray:
+    """Per file: the split (0 train, 1 val, 2 test) whose ``data.split_paths`` glob matches it, -1 for none.
+
+    Globs are fnmatch patterns on the path relative to ``data.root`` (as ``data.include``). A file matched by
+    two splits' patterns, a train or test split without a pattern, and (``every_pattern``) a pattern
+    matching no file are errors.
+    """
+    if not split_paths:
+        raise ConfigError(
+            "data.split = by-path needs data.split_paths, e.g. {train = 'train_set/*', test = 'test_set/*'}; "
+            "set it or choose another data.split"
+        )
+    unknown = [k for k in split_paths if k not in SPLITS]
+    if unknown:
+        raise ConfigError(f"data.split_paths key {unknown[0]!r} is not a split; use train, val and test")
+    for split in ("train", "test"):
+        if not split_paths.get(split):
+            raise ConfigError(
+                f"data.split_paths has no {split} pattern; add one, e.g. {split} = '{split}_set/*' "
+                "(val is optional: without it, val is cut by time from the train files)"
+            )
+    roles = np.full(len(paths), -1, dtype=np.int64)
+    for i, path in enumerate(paths):
+        hits = [s for s in SPLITS if s in split_paths and fnmatch(path, split_paths[s])]
+        if len(hits) > 1:
+            a, b = hits[:2]
+            raise ConfigError(
+                f"file {path} matches data.split_paths {a} ({split_paths[a]!r}) and {b} ({split_paths[b]!r}); "
+                "make the patterns match each file at most once"
+            )
+        if hits:
+            roles[i] = SPLITS.index(hits[0])
+    for split, pattern in split_paths.items():
+        if every_pattern and not (roles == SPLITS.index(split)).any():
+            example = f" (files look like {paths[0]})" if len(paths) else ""
+            raise DataError(
+                f"data.split_paths {split} = {pattern!r} matches no file under data.root{example}; fix the pattern"
+            )
+    return roles
+
+
+def by_path_rule(split_paths: Mapping[str, str], fractions: Sequence[float]) -> str:
+    """The by-path rule in words, for the manifest."""
+    patterns = ", ".join(f"{k} = {v!r}" for k, v in split_paths.items())
+    if "val" in split_paths:
+        val = "val files are those the val pattern matches"
+    else:
+        share = fit_fractions(fractions, "by-path")[0]
+        val = (
+            f"no val pattern: each train file is cut by time, the first {share:.1%} to train and the rest to val "
+            "(column order for pre-windowed files)"
+        )
+    return f"by-path: each file goes to the split whose pattern it matches ({patterns}); {val}"
+
+
+def fit_fractions(fractions: Sequence[float], strategy: str) -> list[float]:
+    """The train / val shares of ``fractions`` rescaled to sum to 1: how train sources are cut into train and val."""
+    fit = fractions[0] + fractions[1]
+    if fit <= 0:
+        raise ConfigError(
+            f"data.fractions gives nothing to train and val; {strategy} splits the training recordings by time "
+            "with the first two fractions"
+        )
+    return [fractions[0] / fit, fractions[1] / fit, 0.0]
+
+
+# how one source is split: a split code for all of it (-1: unused), or fractions to cut it by time
+Rule = int | Sequence[float]
+
+
+def source_segments(pieces: Sequence[int], rule: Rule) -> list[list[Segment]]:
+    """Segments of each recording of one source under ``rule``.
+
+    A source of one recording is cut by time in samples; a source of several pieces (a pre-windowed
+    file: consecutive windows of one recording, in order) is cut between pieces, in piece order, so
+    each piece stays whole and no window spans two pieces.
+    """
+    if isinstance(rule, int):
+        return [[(0, n, rule)] if rule >= 0 else [] for n in pieces]
+    if len(pieces) == 1:
+        return [time_segments(pieces[0], rule)]
+    out: list[list[Segment]] = [[] for _ in pieces]
+    for lo, hi, split in time_segments(len(pieces), rule):
+        for i in range(lo, hi):
+            out[i] = [(0, pieces[i], split)]
+    return out
+
+
+def _group(n: int, sources: Sequence[Any] | None) -> list[list[int]]:
+    """Recording indices per source, sources in order of first appearance, pieces in reading order."""
+    if sources is None:
+        return [[i] for i in range(n)]
+    groups: dict[Any, list[int]] = {}
+    for i, source in enumerate(sources):
+        groups.setdefault(source, []).append(i)
+    return list(groups.values())
+
+
 def plan_segments(
     strategy: str,
     lengths: Sequence[int],
@@ -123,32 +224,44 @@ def plan_segments(
     condition: str = "load",
     train_conditions: Sequence[str] = (),
     test_conditions: Sequence[str] = (),
+    sources: Sequence[Any] | None = None,
+    paths: Sequence[str] | None = None,
+    split_paths: Mapping[str, str] | None = None,
 ) -> list[list[Segment]]:
     """The segments of every recording under ``strategy`` (recording-time, by-file, stratified, by-condition,
-    kfold). For kfold the segment's split is the recording's fold number."""
+    by-path, kfold). For kfold the segment's split is the recording's fold number.
+
+    ``sources``: per recording, the source it belongs to; recordings sharing one are the pieces of a
+    pre-windowed file, in order, and are split together (None: every recording its own source). Labels,
+    conditions and paths are read from a source's first recording. ``paths`` / ``split_paths``: by-path.
+    """
+    groups = _group(len(lengths), sources)
+    first = [g[0] for g in groups]
+    source_labels = [labels[i] for i in first]
+    rules: list[Rule]
     if strategy == "recording-time":
-        return [time_segments(n, fractions) for n in lengths]
-    if strategy in ("by-file", "stratified"):
-        codes = split_by_file(labels, fractions, seed)
-        return [[(0, n, int(c))] for n, c in zip(lengths, codes, strict=True)]
-    if strategy == "kfold":
-        codes = split_kfold(labels, folds, seed)
-        return [[(0, n, int(c))] for n, c in zip(lengths, codes, strict=True)]
-    if strategy == "by-condition":
+        rules = [list(fractions)] * len(groups)
+    elif strategy in ("by-file", "stratified"):
+        rules = [int(c) for c in split_by_file(source_labels, fractions, seed)]
+    elif strategy == "kfold":
+        rules = [int(c) for c in split_kfold(source_labels, folds, seed)]
+    elif strategy == "by-condition":
         assert conditions is not None
-        roles = condition_roles(conditions, condition, train_conditions, test_conditions)
-        fit = fractions[0] + fractions[1]
-        if fit <= 0:
-            raise ConfigError(
-                "data.fractions gives nothing to train and val; by-condition splits the train "
-                "conditions' recordings by time with the first two fractions"
-            )
-        inner = [fractions[0] / fit, fractions[1] / fit, 0.0]
-        plan: list[list[Segment]] = []
-        for n, role in zip(lengths, roles, strict=True):
-            if role == 3:
-                plan.append(time_segments(n, fractions))
-            else:
-                plan.append(time_segments(n, inner) if role == 0 else [(0, n, 2)] if role == 2 else [])
-        return plan
-    raise ConfigError(f"data.split = {strategy!r} is unknown; use recording-time, by-file, by-condition or kfold")
+        roles = condition_roles([conditions[i] for i in first], condition, train_conditions, test_conditions)
+        inner = fit_fractions(fractions, "by-condition")
+        rules = [list(fractions) if r == 3 else inner if r == 0 else int(r) for r in roles]
+    elif strategy == "by-path":
+        assert paths is not None
+        roles = path_roles([paths[i] for i in first], split_paths or {})
+        # without a val pattern, val is cut by time from each train file
+        inner = None if "val" in (split_paths or {}) else fit_fractions(fractions, "by-path")
+        rules = [inner if r == 0 and inner is not None else int(r) for r in roles]
+    else:
+        raise ConfigError(
+            f"data.split = {strategy!r} is unknown; use recording-time, by-file, by-condition, by-path or kfold"
+        )
+    plan: list[list[Segment]] = [[] for _ in lengths]
+    for group, rule in zip(groups, rules, strict=True):
+        for i, segs in zip(group, source_segments([lengths[i] for i in group], rule), strict=True):
+            plan[i] = segs
+    return plan

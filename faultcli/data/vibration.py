@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +21,16 @@ from faultcli.config.schema import DataConfig
 from faultcli.data import cache, labels
 from faultcli.data.rates import read_recordings
 from faultcli.data.rates import resample as resample  # re-exported: part of this module's surface
-from faultcli.data.readers import EXTENSIONS, VIBRATION_FORMATS, format_of
-from faultcli.data.splits import SPLITS, plan_segments
+from faultcli.data.readers import find_files, format_of, is_window_piece
+from faultcli.data.splits import SPLITS, by_path_rule, path_roles, plan_segments
 from faultcli.data.windows import cut_windows
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import NullReporter, Reporter
 
 KIND = "vibration"
-FORMAT_VERSION = 2  # bump when the folder layout or how files are read changes, so old caches miss (2: rate rule)
+# bump when the folder layout or how files are read changes, so old caches miss
+# (2: rate rule; 3: a columns-layout file is one pre-windowed source, split between columns)
+FORMAT_VERSION = 3
 
 
 @dataclass
@@ -105,51 +107,14 @@ class VibrationDataset:
         return rpm[self.recording_for(rows)]
 
 
-def find_files(root: Path, fmt: str, include: list[str], exclude: list[str]) -> list[Path]:
-    """Readable files under ``root`` (sorted). ``include``/``exclude``: fnmatch globs on the relative path.
-
-    With ``fmt`` = auto, files are picked by extension; with an explicit format and ``include`` patterns,
-    every included file is read with that reader (e.g. ``*.txt`` as csv).
-    """
-    if fmt not in ("auto", *VIBRATION_FORMATS):
-        raise ConfigError(
-            f"data.format = {fmt!r} is for image data; use auto, {', '.join(VIBRATION_FORMATS)} "
-            "for vibration recordings"
-        )
-    if not root.exists():
-        raise DataError(
-            f"data.root {root} does not exist (relative paths start at {Path.cwd()}); "
-            "set data.root to the folder holding the recordings"
-        )
-    candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    base = root.parent if root.is_file() else root
-    out = []
-    for path in candidates:
-        rel = path.relative_to(base).as_posix()
-        if any(part.startswith(".") for part in Path(rel).parts):
-            continue
-        if include and not any(fnmatch(rel, pat) for pat in include):
-            continue
-        if any(fnmatch(rel, pat) for pat in exclude):
-            continue
-        kind = format_of(path)
-        # auto: known extensions only; a named format: its extension, or any file include picks out
-        wanted = kind is not None if fmt == "auto" else kind == fmt or (kind is None and bool(include))
-        if wanted:
-            out.append(path)
-    if not out:
-        exts = ", ".join(sorted(EXTENSIONS))
-        raise DataError(
-            f"data.root {root} holds no readable files ({exts}); check data.root, data.include and data.format"
-        )
-    return out
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def _number_or_text(value: str) -> Any:
-    try:
-        number = float(value)
-    except ValueError:
+    # a plain decimal only: float() would also read "20_0" as 200 and "nan" / "inf" as numbers
+    if not _NUMBER.fullmatch(value.strip()):
         return value
+    number = float(value)
     return int(number) if number.is_integer() else number
 
 
@@ -160,6 +125,23 @@ def condition_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _by_path_files(
+    d: DataConfig, base: Path, files: list[Path], evaluating: bool
+) -> tuple[list[Path], list[dict[str, str]]]:
+    """by-path: the files some ``data.split_paths`` pattern matches; the others are listed, never read."""
+    if d.split != "by-path":
+        return files, []
+    rels = [f.relative_to(base).as_posix() for f in files]
+    # a folder evaluated with a trained model's recipe may hold only some splits
+    roles = path_roles(rels, d.split_paths, every_pattern=not evaluating)
+    if not (roles >= 0).any():
+        raise DataError(f"no file under {base} matches data.split_paths (files look like {rels[0]}); fix the patterns")
+    unmatched = [
+        {"file": r, "reason": "matches no data.split_paths pattern"} for r, c in zip(rels, roles, strict=True) if c < 0
+    ]
+    return [f for f, c in zip(files, roles, strict=True) if c >= 0], unmatched
 
 
 def _label_files(
@@ -197,6 +179,7 @@ def _check_counts(d: DataConfig, counts: dict[str, dict[str, int]], required: li
     hints = {
         "recording-time": "use other data.fractions, a smaller data.window, or data.split = by-file",
         "by-condition": "change data.train_conditions / data.fractions, or drop the class with data.classes",
+        "by-path": "check data.split_paths and data.fractions, or drop the class with data.classes",
     }
     hint = hints.get(d.split, "use another data.split or fewer data.folds")
     if d.allow_missing_classes:
@@ -221,6 +204,28 @@ def _train_norm(signals: np.ndarray, offsets: np.ndarray, windows: np.ndarray, w
     return {"mean": float(mean), "std": float(np.sqrt(var)) or 1.0}
 
 
+PREWINDOWED_RULE = (
+    "each column is taken as one window of one recording, the columns in time order: no window spans two "
+    "columns, and a split keeps a file's columns whole (a time cut falls between columns, in column order)"
+)
+
+
+def _sources(d: DataConfig, table: pd.DataFrame) -> tuple[list[Any], list[str]]:
+    """Per recording, the source a split keeps together: its file for the columns of a pre-windowed file,
+    else the recording itself; and the pre-windowed files."""
+    sources: list[Any] = []
+    files: list[str] = []
+    for i, (file, part) in enumerate(zip(table["file"], table["part"], strict=True)):
+        fmt = d.format if d.format != "auto" else format_of(Path(file))
+        if is_window_piece(fmt, part if isinstance(part, str) else ""):
+            sources.append(file)
+            if not files or files[-1] != file:
+                files.append(file)
+        else:
+            sources.append(i)
+    return sources, files
+
+
 def _split_windows(
     d: DataConfig, table: pd.DataFrame, classes: list[str], signals: np.ndarray
 ) -> tuple[np.ndarray, dict[str, Any]]:
@@ -233,6 +238,7 @@ def _split_windows(
                 f"{', '.join(c for c in table.columns if c not in labels.RESERVED)}"
             )
         conditions = [condition_text(v) for v in table[d.condition]]
+    sources, prewindowed = _sources(d, table)
     plan = plan_segments(
         d.split,
         table["length"].tolist(),
@@ -244,11 +250,30 @@ def _split_windows(
         condition=d.condition,
         train_conditions=d.train_conditions,
         test_conditions=d.test_conditions,
+        sources=sources,
+        paths=table["file"].tolist(),
+        split_paths=d.split_paths,
     )
     cut = cut_windows(plan, d.window, d.step)
     windows = np.column_stack([cut[:, 0], cut[:, 1], table["class_index"].to_numpy()[cut[:, 0]], cut[:, 2]])
     offsets = table["offset"].to_numpy(dtype=np.int64)
-    info: dict[str, Any] = {"split": d.split}
+    info: dict[str, Any] = {"split": d.split, "notes": []}
+    if prewindowed:
+        how = d.csv_layout + ("" if d.csv_layout == "columns" else ": several value columns")
+        info["prewindowed"] = {"files": prewindowed, "rule": PREWINDOWED_RULE}
+        info["notes"].append(
+            f"{len(prewindowed)} file(s) hold one window per column (data.csv_layout = {how}); {PREWINDOWED_RULE}"
+        )
+    if d.split == "by-path":
+        split_files: dict[str, list[str]] = {s: [] for s in SPLITS}
+        for file, segs in zip(table["file"], plan, strict=True):
+            for code in sorted({seg[2] for seg in segs}):
+                if file not in split_files[SPLITS[code]]:
+                    split_files[SPLITS[code]].append(file)
+        info.update(split_paths=dict(d.split_paths), split_rule=by_path_rule(d.split_paths, d.fractions))
+        info["split_files"] = split_files
+    elif d.split_paths:
+        info["notes"].append(f"data.split_paths is not used: data.split = {d.split}, not by-path")
     if d.split == "kfold":
         names = [f"fold{k}" for k in range(d.folds)]
         counts = _counts(windows, classes, names)
@@ -262,16 +287,20 @@ def _split_windows(
     else:
         counts = _counts(windows, classes, list(SPLITS))
         required = [s for s, f in zip(SPLITS, d.fractions, strict=True) if f > 0]
+        if d.split == "by-path":
+            required = ["train", "test"] + (["val"] if "val" in d.split_paths or d.fractions[1] > 0 else [])
         if d.split == "by-condition":
             # a class seen only under training conditions is allowed; the manifest says so
             required = [s for s in required if s != "test"]
             absent = [c for c, n in counts["test"].items() if n == 0]
             if absent:
                 info["missing"] = {"test": absent}
-                info["notes"] = [f"classes absent from the test conditions: {', '.join(absent)}"]
+                info["notes"].append(f"classes absent from the test conditions: {', '.join(absent)}")
         _check_counts(d, counts, required)
         info["norm"] = _train_norm(signals, offsets, windows[windows[:, 3] == 0], d.window)
     info["counts"] = counts
+    if not info["notes"]:
+        del info["notes"]
     return windows.astype(np.int64), info
 
 
@@ -319,7 +348,9 @@ def prepare_vibration(
     root = Path(d.root).expanduser()
     files = find_files(root, d.format, d.include, d.exclude)
     base = root.parent if root.is_file() else root
+    files, unmatched = _by_path_files(d, base, files, evaluating)
     entries, classes, skipped = _label_files(d, base, files)
+    skipped = unmatched + skipped
     reporter.info(
         f"{len(entries)} files, {len(classes)} classes under {root}" + (f"; {len(skipped)} skipped" if skipped else "")
     )

@@ -1,4 +1,8 @@
-"""CSV vibration files: one recording per column (Bearing-CLIP layout) or one long signal per file.
+"""CSV vibration files: one window per column (the Bearing-CLIP layout) or one long signal per file.
+
+In the columns layout each column is returned as its own recording (``part`` names the column), in
+column order; the data layer takes a file's columns as consecutive windows of one recording
+(``readers.is_window_piece``), so no window spans two columns and splits keep columns whole.
 
 ``table_recordings`` turns any table into recordings and is shared with the Excel reader.
 """
@@ -34,7 +38,8 @@ def table_recordings(frame, path: Path, layout: str) -> list[RawRecording]:
 
     A first row that is not numeric is taken as the header; a first column that is an exact
     arithmetic progression is taken as an index and dropped. ``layout``: ``columns`` (each column
-    one recording), ``signal`` (one value column = one recording) or ``auto`` (signal if one column).
+    one window, in time order), ``signal`` (one value column = one recording) or ``auto`` (signal if one
+    column, else columns).
     """
     import pandas as pd
 
@@ -61,7 +66,7 @@ def table_recordings(frame, path: Path, layout: str) -> list[RawRecording]:
     if layout == "signal" and len(keep) != 1:
         raise DataError(
             f"{path} has {len(keep)} value columns, not one signal; "
-            "set data.csv_layout = 'columns' (one recording per column)"
+            "set data.csv_layout = 'columns' (one window per column, in time order)"
         )
     out = []
     for j in keep:

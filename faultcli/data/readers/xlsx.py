@@ -12,7 +12,7 @@ from faultcli.registry import register
 
 @register("reader", "xlsx")
 def read_xlsx(path: Path, *, channel: str = "DE", csv_layout: str = "auto") -> list[RawRecording]:
-    """Recordings of the first sheet; several value columns are several recordings (as in CSV)."""
+    """Recordings of the first sheet; several value columns are one window each (as in CSV)."""
     import pandas as pd
 
     try:
