@@ -252,7 +252,8 @@ def plan_segments(
         rules = [list(fractions) if r == 3 else inner if r == 0 else int(r) for r in roles]
     elif strategy == "by-path":
         assert paths is not None
-        roles = path_roles([paths[i] for i in first], split_paths or {})
+        # whether every pattern matches a file is checked on the folder's files, before labels drop some
+        roles = path_roles([paths[i] for i in first], split_paths or {}, every_pattern=False)
         # without a val pattern, val is cut by time from each train file
         inner = None if "val" in (split_paths or {}) else fit_fractions(fractions, "by-path")
         rules = [inner if r == 0 and inner is not None else int(r) for r in roles]

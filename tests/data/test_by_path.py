@@ -199,6 +199,12 @@ def test_overlapping_patterns_and_missing_split_paths_stop_before_reading(seu_ro
         prepare_vibration(seu_cfg(seu_root, split_paths={"train": "x/*", "test": "y/*"}), evaluating=True)
 
 
+def test_evaluating_a_folder_that_holds_only_some_splits(seu_root):
+    split_paths = {"train": "train_set/*", "val": "val_set/*", "test": "test_set/*"}
+    ds = prepare_vibration(seu_cfg(seu_root, split_paths=split_paths, allow_missing_classes=True))  # as eval sets
+    assert len(ds.indices("val")) == 0 and len(ds.indices("test")) == 30
+
+
 def test_split_paths_under_another_split_is_noted(seu_root):
     ds = prepare_vibration(seu_cfg(seu_root, split="by-file", fractions=[0.5, 0.25, 0.25]))
     assert "data.split_paths is not used: data.split = by-file, not by-path" in ds.manifest["notes"]
