@@ -5,9 +5,9 @@ protocols, one table (protocol × model).
     python benchmarks/cwru_protocols.py --models wdcnn,multimodal_small --protocols cross-load
     python benchmarks/cwru_protocols.py --speed only                 # speed rows only, on an idle machine
     python benchmarks/cwru_protocols.py --models multimodal_small --protocols load-pairs \
-        --set model.window_norm=true --variant window-norm       # a row beside the plain one
+        --set vibration.window_norm=true --variant window-norm       # a row beside the plain one
     python benchmarks/cwru_protocols.py --models multimodal_small --speed only \
-        --set 'model.branches=["time","fft","tf","bands"]' --variant bands   # a variant's speed row
+        --set 'vibration.branches=["time","fft","tf","bands"]' --variant bands   # a variant's speed row
 
 Protocols (model selection on the source's validation windows only, never on test):
   recording-time  10 classes, each recording cut in time into train / val / test

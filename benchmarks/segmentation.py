@@ -8,7 +8,7 @@ all-images Dice (Kaggle convention) last, then parameters and speed.
     python benchmarks/segmentation.py --from-runs runs/segment/<run>   # add a finished run (speed re-measured)
 
 Each pair is trained as a user would: ``faultcli segment train --recipe recipes/segment-pan.toml
---set model.arch=<arch> --set model.encoder=<encoder>`` on the same split (the recipe's data section and
+--set segmentation.arch=<arch> --set segmentation.encoder=<encoder>`` on the same split (the recipe's data section and
 seed). Speed: milliseconds per 200 × 200 image through the trained model at batch 1 and batch 16
 (best of a few timed passes, --threads CPU threads, default 1). Results merge into
 benchmarks/results/segmentation.json (``--quick``: segmentation_quick.json, so a smoke run never mixes
@@ -67,7 +67,9 @@ def speed_ms(checkpoint: Path, batch: int, repeat: int, threads: int) -> float:
 
 def train_pair(arch: str, encoder: str, overrides: list[str], out: Path) -> dict:
     """Train one pair in a child process (``out`` becomes its run folder); its wall time and peak memory."""
-    r = run_faultcli(["segment", "train"], RECIPE, out, [f"model.arch={arch}", f"model.encoder={encoder}", *overrides])
+    r = run_faultcli(
+        ["segment", "train"], RECIPE, out, [f"segmentation.arch={arch}", f"segmentation.encoder={encoder}", *overrides]
+    )
     return {"wall_seconds": r["wall_seconds"], "peak_rss_mib": r["peak_rss_mib"], "overrides": overrides}
 
 

@@ -7,8 +7,8 @@
 Rows (every model from random initialisation: the runs are offline, with no pretrained weights):
   NEU    edge branch + attention gate, focal loss (recipes/steel-neu.toml)
   X-SDD  edge branch + gate + focal loss        (recipes/steel-xsdd.toml)
-         plain backbone + cross-entropy         (--set model.edge_branch=false --set train.loss=ce)
-         edge branch, concat without the gate   (--set model.edge_fusion=concat)
+         plain backbone + cross-entropy         (--set image.edge_branch=false --set train.loss=ce)
+         edge branch, concat without the gate   (--set image.edge_fusion=concat)
 Each run is `python -m faultcli finetune` in a child process; results go to benchmarks/results/steel.json
 and steel.md (accuracy, macro-F1, minority-class recall as mean ± std over folds, training time).
 """
@@ -29,8 +29,8 @@ from _common import RESULTS, machine, run_faultcli, write_results  # noqa: E402
 NEU = ("neu", "recipes/steel-neu.toml", "edge branch + gate, focal", [])
 XSDD = [
     ("xsdd", "recipes/steel-xsdd.toml", "edge branch + gate, focal", []),
-    ("xsdd", "recipes/steel-xsdd.toml", "plain backbone, cross-entropy", ["model.edge_branch=false", "train.loss=ce"]),
-    ("xsdd", "recipes/steel-xsdd.toml", "edge branch, concat (no gate), focal", ["model.edge_fusion=concat"]),
+    ("xsdd", "recipes/steel-xsdd.toml", "plain backbone, cross-entropy", ["image.edge_branch=false", "train.loss=ce"]),
+    ("xsdd", "recipes/steel-xsdd.toml", "edge branch, concat (no gate), focal", ["image.edge_fusion=concat"]),
 ]
 VARIANTS = {"gate": 0, "plain": 1, "concat": 2}  # --variants picks X-SDD rows by these names
 # --quick: a few images per class, tiny inputs, one capped epoch; checks the plumbing, not the figures

@@ -1,4 +1,4 @@
-"""Each read-out of wide-and-deep multimodal runs (``model.wide_bands``) on its load-pair test loads.
+"""Each read-out of wide-and-deep multimodal runs (``vibration.wide_bands``) on its load-pair test loads.
 
 The deep head, the wide (band-share linear) head and their average, scored separately on every target
 load of the stored load-pair runs of ``cwru_protocols.py --runs DIR``: which read-out transfers.
@@ -34,7 +34,7 @@ def readout_predictions(run: Path, batch_size: int = 512) -> tuple[dict[str, np.
     rows = data.rows("test")
     model = fuse_conv_bn(load_trained_model(state, torch.device("cpu")))
     if getattr(model, "wide", None) is None:
-        raise SystemExit(f"{run} has no wide read-out (model.wide_bands = 0)")
+        raise SystemExit(f"{run} has no wide read-out (vibration.wide_bands = 0)")
     preds: dict[str, list] = {name: [] for name in READOUTS}
     labels = []
     with torch.inference_mode():

@@ -21,10 +21,10 @@ run() {  # run <label> <overrides...>
 extra=("$@")
 for branches in '["time"]' '["fft"]' '["tf"]' '["time","fft"]' '["time","tf"]' '["fft","tf"]' '["time","fft","tf"]'; do
   label="branches-$(echo "$branches" | tr -d '[]" ' | tr ',' '+')"
-  run "$label" --set "model.branches=$branches"
+  run "$label" --set "vibration.branches=$branches"
 done
 # the full model above is the hierarchical-fusion row (the recipe's default); the simpler fusions follow
 for fusion in weighted concat; do
-  run "fusion-$fusion" --set "model.fusion=$fusion"
+  run "fusion-$fusion" --set "vibration.fusion=$fusion"
 done
 faultcli runs table "$out" --json "$out/table.json" --csv "$out/table.csv" --md "$out/table.md"

@@ -30,7 +30,7 @@ if args[0] != "finetune":
 out = Path(args[args.index("--out") + 1])
 sets = [args[i + 1] for i, a in enumerate(args) if a == "--set"]
 out.mkdir(parents=True)
-lines = ["[model]", *(toml_line(s) for s in sets if s.startswith("model."))]
+lines = ["[vibration]", *(toml_line(s) for s in sets if s.startswith("vibration."))]
 (out / "config.toml").write_text("\\n".join(lines) + "\\n")
 (out / "summary.json").write_text(json.dumps({{"test_accuracy": 0.5 + len(out.name) / 100, "train_seconds": 1.0}}))
 """
@@ -61,7 +61,7 @@ def test_ablate_branches_trains_every_variant_and_tabulates_them(tmp_path):
     assert len(runs) == 9 and "branches-time+fft+tf" in runs and "fusion-concat" in runs
     table = (tmp_path / "abl" / "table.md").read_text().splitlines()
     assert table[0].startswith("| run | test_accuracy | train_seconds |")
-    assert "model.branches" in table[0] and "model.fusion" in table[0]
+    assert "vibration.branches" in table[0] and "vibration.fusion" in table[0]
     assert len(table) == 2 + 9
     data = json.loads((tmp_path / "abl" / "table.json").read_text())
     assert {r["run"] for r in data["runs"]} == set(runs)

@@ -31,6 +31,7 @@ class ClassificationData:
     augment: Augment | None = None
     hooks: type[ClassificationHooks] = ClassificationHooks
     hooks_kwargs: dict[str, Any] = field(default_factory=dict)  # the hooks' data-kind-specific arguments
+    tta_flip: bool = False  # average each prediction with its flipped input's (images)
     # kind-specific extra report files: (out_dir, rows, probs, y_true) -> {name: path}
     extra_report: Callable[..., dict[str, str]] | None = None
     # builder arguments used only to initialise a fresh model (e.g. pretrained weights), never saved:

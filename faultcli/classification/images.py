@@ -19,7 +19,6 @@ from faultcli.progress import Reporter
 MISTAKES_SHOWN = 16
 MODEL_NAME = "image_classifier"
 # the [model] keys the image classifier reads
-MODEL_KEYS = {"name", "backbone", "pretrained", "weights_path", "edge_branch", "edge_fusion", "dropout", "feature_dim"}
 DEFAULT_MODEL = "multimodal_small"  # the schema's (vibration) default: a recipe that names no model
 
 
@@ -98,15 +97,15 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
     from faultcli.data.images import prepare_images
     from faultcli.models.vision.backbones import check_backbone_name, check_weights_source
 
-    m, t = cfg.model, cfg.train
+    m, s, t = cfg.model, cfg.image, cfg.train
     if m.name not in (MODEL_NAME, DEFAULT_MODEL):
         raise ConfigError(
             f"model.name = {m.name!r} is not an image model; image-classification uses "
-            f"{MODEL_NAME!r} (choose the network with model.backbone)"
+            f"{MODEL_NAME!r} (choose the network with image.backbone)"
         )
-    check_backbone_name(m.backbone)  # before the (possibly long) data preparation
+    check_backbone_name(s.backbone)  # before the (possibly long) data preparation
     if not data_info:  # evaluation takes every weight from the checkpoint
-        check_weights_source(m.backbone, m.pretrained, m.weights_path)
+        check_weights_source(s.backbone, m.pretrained, m.weights_path)
     augment = image_augment(cfg.augment)
     data = prepare_images(cfg.data, cfg.task, reporter)
     if data_info:
@@ -119,8 +118,8 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
     if data_info:
         use_edges = bool(data_info.get("edge_branch", False))
     else:
-        use_edges = bool(m.edge_branch and data.edges is not None)
-        if m.edge_branch and data.edges is None:
+        use_edges = bool(s.edge_branch and data.edges is not None)
+        if s.edge_branch and data.edges is None:
             reporter.info("edge branch off: data.edges = false (set it to true to add the edge branch)")
     if use_edges and data.edges is None:
         raise CheckpointError("the checkpoint's model has an edge branch; set data.edges = true")
@@ -144,14 +143,14 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
 
     kwargs = {
         "num_classes": len(classes),
-        "backbone": m.backbone,
+        "backbone": s.backbone,
         "in_chans": channels,
         "edge_branch": use_edges,
-        "edge_fusion": m.edge_fusion,
-        "dropout": m.dropout,
-        "feature_dim": m.feature_dim,
+        "edge_fusion": s.edge_fusion,
+        "dropout": s.dropout,
+        "feature_dim": s.feature_dim,
     }
-    if use_edges and m.edge_fusion == "gate":
+    if use_edges and s.edge_fusion == "gate":
         kwargs["branches"] = ["backbone", "edge"]  # column names of the modality-weights plot
     info = {
         "image_size": list(data.manifest["image_size"]),
@@ -163,9 +162,11 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
         "edge_branch": use_edges,
     }
     hooks_kwargs = {
-        "freeze_backbone_epochs": t.freeze_backbone_epochs,
-        "unfreeze_threshold": t.unfreeze_threshold,
-        "unfreeze_window": t.unfreeze_window,
+        "freeze_backbone_epochs": s.freeze_backbone_epochs,
+        "unfreeze_threshold": s.unfreeze_threshold,
+        "unfreeze_window": s.unfreeze_window,
+        "mixup_alpha": s.mixup_alpha,
+        "mixup_prob": s.mixup_prob,
         "metric": t.early_stop_metric,
         "mode": t.early_stop_mode,
     }
@@ -182,6 +183,7 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
         augment=augment,
         hooks=ImageClassificationHooks,
         hooks_kwargs=hooks_kwargs,
+        tta_flip=s.tta_flip,
         fold=active_fold(cfg.data.split, cfg.data.fold),
         extra_report=extra_report,
         init_kwargs={"pretrained": m.pretrained, "weights_path": m.weights_path},

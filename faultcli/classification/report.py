@@ -97,7 +97,7 @@ def fit_val_temperature(
     reporter: Reporter,
 ) -> float:
     """The softmax temperature of ``model`` fitted on the validation rows (never on test)."""
-    val = predict_rows(model, data, val_rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
+    val = predict_rows(model, data, val_rows, cfg.eval.batch_size, device, reporter, data.tta_flip)
     return fit_temperature(val["logits"], val["y"])
 
 
@@ -223,7 +223,7 @@ def evaluate_split(
     """Evaluate ``rows`` and write the report into ``out/<split>/``."""
     if len(rows) == 0:
         raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
-    pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
+    pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, data.tta_flip)
     return write_report(out / split, data, rows, pred, cfg, f"Evaluation on the {split} split", temperature)
 
 

@@ -11,8 +11,9 @@ import pandas as pd
 import torch
 
 from faultcli.classification.data import ClassificationData
-from faultcli.config.schema import Config
+from faultcli.config.schema import Config, VibrationConfig
 from faultcli.data.splits import active_fold
+from faultcli.errors import ConfigError
 from faultcli.progress import Reporter
 
 
@@ -28,7 +29,7 @@ def signal_augment(stages: list[Any]):
     return augment if stages else None
 
 
-# builder argument → the [model] key that sets it
+# the builder arguments the [vibration] section sets
 MODEL_KEYS = (
     "branches",
     "fusion",
@@ -48,16 +49,24 @@ MODEL_KEYS = (
 
 
 def model_settings(cfg: Config) -> dict[str, Any]:
-    """The vibration model's builder arguments that come from the recipe's [model] section."""
-    return {key: copy.deepcopy(getattr(cfg.model, key)) for key in MODEL_KEYS}
+    """The vibration model's builder arguments that come from the recipe's [vibration] section."""
+    return {key: copy.deepcopy(getattr(cfg.vibration, key)) for key in MODEL_KEYS}
 
 
-def model_keys(cfg: Config) -> set[str]:
-    """The [model] keys the chosen vibration model's builder takes (plus its name)."""
+def check_settings(cfg: Config) -> None:
+    """A [vibration] model setting that the chosen model's builder does not take would be ignored
+    silently: refuse it instead."""
     from faultcli.models import unused_settings
 
     settings = model_settings(cfg)
-    return {"name"} | (set(settings) - set(unused_settings(cfg.model.name, settings)))
+    defaults = VibrationConfig()
+    for key in unused_settings(cfg.model.name, settings):
+        if settings[key] != getattr(defaults, key):
+            used = sorted(set(settings) - set(unused_settings(cfg.model.name, settings)))
+            raise ConfigError(
+                f"vibration.{key} is not a setting of model {cfg.model.name!r} "
+                f"(it reads {', '.join(used) or 'none of them'}); remove it from the recipe"
+            )
 
 
 def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> ClassificationData:
@@ -109,5 +118,10 @@ def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | 
         model_kwargs=kwargs,
         data_info=info,
         augment=signal_augment(cfg.augment),
+        hooks_kwargs={
+            "arcface_weight": cfg.vibration.arcface_weight,
+            "mixup_alpha": cfg.vibration.mixup_alpha,
+            "mixup_prob": cfg.vibration.mixup_prob,
+        },
         fold=fold,
     )

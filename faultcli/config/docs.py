@@ -22,7 +22,7 @@ Every key a recipe can hold, with its type, default, allowed values and meaning.
 
 A recipe is a TOML file: keys at the top, then one table per section (`[data]`, `[model]`, ...).
 Any key can also be set on the command line, its value written as TOML: `--set train.lr=3e-4`,
-`--set 'model.branches=["time","fft"]'`; `--set augment.2.eq_db=6` changes the third `[[augment]]`
+`--set 'vibration.branches=["time","fft"]'`; `--set augment.2.eq_db=6` changes the third `[[augment]]`
 stage. `extends = "other.toml"` starts from another recipe (path relative to the recipe); a child
 recipe changes one `[[augment]]` stage with an `[augment.N]` table. Unknown keys, wrong types and
 values out of range stop the command before any work, naming the key. `faultcli <command> --recipe R

@@ -14,7 +14,7 @@ from typing import Any
 
 import tomli_w
 
-from faultcli.config.schema import Config
+from faultcli.config.schema import TASK_SECTIONS, Config
 from faultcli.errors import ConfigError
 
 
@@ -193,6 +193,64 @@ def build(cls: type, raw: dict[str, Any], where: str = "") -> Any:
     return cls(**kwargs)
 
 
+def moved_keys() -> dict[str, dict[str, str]]:
+    """Keys earlier recipes wrote → {task section → the key's place now}: ``model.branches`` →
+    {vibration: vibration.branches}, ``eval.tta_flip`` → {image: image.tta_flip, segmentation: ...}."""
+    out: dict[str, dict[str, str]] = {}
+    for section in TASK_SECTIONS.values():
+        for f in dataclasses.fields(typing.get_type_hints(Config)[section]):
+            if f.metadata.get("was"):
+                out.setdefault(f.metadata["was"], {})[section] = f"{section}.{f.name}"
+    return out
+
+
+def _task_section(raw: dict[str, Any]) -> str | None:
+    task = raw.get("task", Config.task)
+    return TASK_SECTIONS.get(task) if isinstance(task, str) else None
+
+
+def migrate(raw: dict[str, Any]) -> dict[str, Any]:
+    """A stored config (a checkpoint's) of the earlier layout, with moved keys in their task's section."""
+    out = copy.deepcopy(raw)
+    section = _task_section(out)
+    for old, places in moved_keys().items():
+        table, key = old.split(".")
+        if not isinstance(out.get(table), dict) or key not in out[table]:
+            continue
+        value = out[table].pop(key)
+        if section in places:
+            out.setdefault(section, {})[key] = value
+    return out
+
+
+def refuse_moved(paths: list[list[str]], raw: dict[str, Any], where: str) -> None:
+    """A recipe or ``--set`` still writing a key at its earlier place: one line naming the new place."""
+    moves = moved_keys()
+    section = _task_section(raw)
+    for path in paths:
+        old = ".".join(path[:2])
+        if len(path) == 2 and old in moves:
+            places = moves[old]
+            new = places.get(section or "") or " or ".join(places.values())
+            raise ConfigError(f"{where}: {old} has moved to {new}; write it there (the [{new.split('.')[0]}] section)")
+
+
+def _key_paths(raw: dict[str, Any]) -> list[list[str]]:
+    return [[table, key] for table, keys in raw.items() if isinstance(keys, dict) for key in keys]
+
+
+def _check_task_sections(cfg: Config) -> None:
+    """Each task reads only its own section: another task's settings would be ignored silently."""
+    own, task = TASK_SECTIONS.get(cfg.task), cfg.task
+    for other_task, section in TASK_SECTIONS.items():
+        value = getattr(cfg, section)
+        if section != own and value != type(value)():
+            raise ConfigError(
+                f"recipe section [{section}] holds settings of task {other_task!r}, but this recipe trains "
+                f"task {task!r}; remove the section or set task = {other_task!r}"
+            )
+
+
 def _check_cross_fields(cfg: Config) -> None:
     d = cfg.data
     if len(d.fractions) != 3 or abs(sum(d.fractions) - 1.0) > 1e-6 or min(d.fractions) < 0:
@@ -205,12 +263,13 @@ def _check_cross_fields(cfg: Config) -> None:
         raise ConfigError(f"data.fold = {d.fold} must be below data.folds = {d.folds}")
     if d.label_from == "regex" and "(?P<label>" not in d.label_regex:
         raise ConfigError("data.label_regex needs a named group (?P<label>...) when data.label_from = 'regex'")
-    for i, (start, _) in enumerate(cfg.train.arcface_weight):
-        if i and start <= cfg.train.arcface_weight[i - 1][0]:
-            raise ConfigError("train.arcface_weight must list [start_epoch, weight] pairs in rising epoch order")
-    for pair in cfg.train.arcface_weight:
+    schedule = cfg.vibration.arcface_weight
+    for i, (start, _) in enumerate(schedule):
+        if i and start <= schedule[i - 1][0]:
+            raise ConfigError("vibration.arcface_weight must list [start_epoch, weight] pairs in rising epoch order")
+    for pair in schedule:
         if len(pair) != 2:
-            raise ConfigError(f"train.arcface_weight entry {pair} must be [start_epoch, weight]")
+            raise ConfigError(f"vibration.arcface_weight entry {pair} must be [start_epoch, weight]")
     if d.preprocess:
         from faultcli.signal.preprocess import check_steps
 
@@ -222,18 +281,27 @@ def _check_cross_fields(cfg: Config) -> None:
 
 def load_config(recipe: Path | None, overrides: list[str] | None = None, base: dict[str, Any] | None = None) -> Config:
     """The one way a command gets its config. ``base`` (e.g. a checkpoint's config) sits under the recipe."""
-    raw: dict[str, Any] = copy.deepcopy(base) if base else {}
+    raw: dict[str, Any] = migrate(base) if base else {}
     if recipe is not None:
-        raw = merge(raw, read_recipe(Path(recipe)))
+        own = read_recipe(Path(recipe))
+        refuse_moved(_key_paths(own), merge(raw, own), f"recipe {recipe}")
+        raw = merge(raw, own)
         raw.setdefault("name", Path(recipe).stem)
     raw = apply_overrides(raw, overrides or [])
+    refuse_moved([parse_override(text)[0] for text in overrides or []], raw, "--set")
     cfg = build(Config, raw)
+    _check_task_sections(cfg)
     _check_cross_fields(cfg)
     return cfg
 
 
 def config_to_dict(cfg: Any) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
+    """The config as plain data; of the task sections, only the one its task reads."""
+    out = dataclasses.asdict(cfg)
+    if isinstance(cfg, Config):
+        for section in set(TASK_SECTIONS.values()) - {TASK_SECTIONS.get(cfg.task)}:
+            out.pop(section, None)
+    return out
 
 
 def dump_toml(cfg: Config) -> str:

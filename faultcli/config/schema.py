@@ -5,6 +5,7 @@ Modules never see these objects: builders in the service layer turn them into fl
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,44 +112,121 @@ class DataConfig:
 @dataclass
 class ModelConfig:
     name: str = opt("multimodal_small", "registered model name (faultcli list models shows them)", registry="model")
-    branches: list[str] = opt(
-        lambda: ["time", "fft", "tf"], "branches of the multimodal model", registry="branch", factory=True
+    pretrained: bool = opt(False, "load pretrained weights (weights_path, else the hub when online)")
+    weights_path: str = opt("", "local weights file for the backbone / encoder")
+
+
+def moved(default: Any, help: str, was: str, **checks: Any) -> Any:
+    """A task-section field that earlier recipes set as ``was`` (e.g. ``model.branches``): the loader
+    names its new place when a recipe still writes the old one, and moves it in stored checkpoints."""
+    f = opt(default, help, **checks)
+    f.metadata = types.MappingProxyType({**f.metadata, "was": was})
+    return f
+
+
+@dataclass
+class VibrationConfig:
+    """Settings of task vibration-classification: the vibration model's builder arguments and the
+    training tricks only this task has."""
+
+    branches: list[str] = moved(
+        lambda: ["time", "fft", "tf"],
+        "branches of the multimodal model",
+        "model.branches",
+        registry="branch",
+        factory=True,
     )
-    fusion: str = opt("hierarchical", "how branch features are fused", registry="fusion")
-    tf_transform: str = opt("stft", "time–frequency image of the tf branch", choices=("stft", "cwt"))
-    order_normalize: bool = opt(False, "spectra in orders of shaft speed (needs the recording's RPM)")
-    nominal_rpm: float = opt(
-        1797.0, "shaft speed assumed when a window's RPM is unknown (order normalisation)", min=1.0
+    fusion: str = moved("hierarchical", "how branch features are fused", "model.fusion", registry="fusion")
+    tf_transform: str = moved(
+        "stft", "time–frequency image of the tf branch", "model.tf_transform", choices=("stft", "cwt")
     )
-    window_norm: bool = opt(
-        False, "standardise each window by its own mean and std at the model's input (load-invariant amplitude)"
+    order_normalize: bool = moved(
+        False, "spectra in orders of shaft speed (needs the recording's RPM)", "model.order_normalize"
     )
-    n_bands: int = opt(64, "equal-width frequency bands of the band spectrum (bands branch, band_linear)", min=4)
-    wide_bands: int = opt(
-        0, "multimodal: a linear read-out of this many band shares beside the deep head (0 = off)", min=0
+    nominal_rpm: float = moved(
+        1797.0, "shaft speed assumed when a window's RPM is unknown (order normalisation)", "model.nominal_rpm", min=1.0
     )
-    wide_clean: bool = opt(
-        False, "train the wide read-out on the batch before augmentation and mixup, by plain cross-entropy"
+    window_norm: bool = moved(
+        False,
+        "standardise each window by its own mean and std at the model's input (load-invariant amplitude)",
+        "model.window_norm",
     )
-    branch_dropout: float = opt(
+    n_bands: int = moved(
+        64, "equal-width frequency bands of the band spectrum (bands branch, band_linear)", "model.n_bands", min=4
+    )
+    wide_bands: int = moved(
+        0,
+        "multimodal: a linear read-out of this many band shares beside the deep head (0 = off)",
+        "model.wide_bands",
+        min=0,
+    )
+    wide_clean: bool = moved(
+        False,
+        "train the wide read-out on the batch before augmentation and mixup, by plain cross-entropy",
+        "model.wide_clean",
+    )
+    branch_dropout: float = moved(
         0.0,
         "training only: chance of zeroing each branch's features per sample (one branch always kept)",
+        "model.branch_dropout",
         min=0.0,
         max=0.9,
     )
-    dropout: float = opt(0.3, "dropout before the classifier", min=0.0, max=0.9)
-    feature_dim: int = opt(128, "width of the fused feature", min=8)
-    arcface_margin: float = opt(0.3, "ArcFace additive angular margin m (radians)", min=0.0, max=1.5)
-    arcface_scale: float = opt(30.0, "ArcFace scale s", min=1.0)
-    # vision
-    backbone: str = opt("resnet18", "timm backbone for image models")
-    pretrained: bool = opt(False, "load pretrained weights (weights_path, else the hub when online)")
-    weights_path: str = opt("", "local weights file for the backbone / encoder")
-    edge_branch: bool = opt(True, "image classifier: add the edge-map branch")
-    edge_fusion: str = opt("gate", "how edge features join the backbone", registry="edge_fusion")
-    # segmentation
-    arch: str = opt("PAN", "smp architecture", choices=("PAN", "Unet", "UnetPlusPlus", "FPN", "DeepLabV3Plus"))
-    encoder: str = opt("efficientnet-b3", "smp encoder name")
+    dropout: float = moved(0.3, "dropout before the classifier", "model.dropout", min=0.0, max=0.9)
+    feature_dim: int = moved(128, "width of the fused feature", "model.feature_dim", min=8)
+    arcface_margin: float = moved(
+        0.3, "ArcFace additive angular margin m (radians)", "model.arcface_margin", min=0.0, max=1.5
+    )
+    arcface_scale: float = moved(30.0, "ArcFace scale s", "model.arcface_scale", min=1.0)
+    arcface_weight: list[list[float]] = moved(
+        list, "ArcFace loss weight by epoch: [[start_epoch, weight], ...]", "train.arcface_weight", factory=True
+    )
+    mixup_alpha: float = moved(0.0, "mixup Beta(α, α); 0 = off", "train.mixup_alpha", min=0.0)
+    mixup_prob: float = moved(0.5, "share of batches that are mixed", "train.mixup_prob", min=0.0, max=1.0)
+
+
+@dataclass
+class ImageConfig:
+    """Settings of task image-classification."""
+
+    backbone: str = moved("resnet18", "timm backbone", "model.backbone")
+    edge_branch: bool = moved(True, "add the edge-map branch", "model.edge_branch")
+    edge_fusion: str = moved("gate", "how edge features join the backbone", "model.edge_fusion", registry="edge_fusion")
+    dropout: float = moved(0.3, "dropout before the classifier", "model.dropout", min=0.0, max=0.9)
+    feature_dim: int = moved(128, "width of the fused feature", "model.feature_dim", min=8)
+    freeze_backbone_epochs: int = moved(
+        0, "epochs with the backbone frozen (fixed switch)", "train.freeze_backbone_epochs", min=0
+    )
+    unfreeze_threshold: float = moved(
+        0.0,
+        "switch to full finetuning when the val metric gains less than this over unfreeze_window epochs; "
+        "0 = fixed switch only",
+        "train.unfreeze_threshold",
+        min=0.0,
+    )
+    unfreeze_window: int = moved(3, "epochs the unfreeze rule looks back over", "train.unfreeze_window", min=1)
+    mixup_alpha: float = moved(0.0, "mixup Beta(α, α); 0 = off", "train.mixup_alpha", min=0.0)
+    mixup_prob: float = moved(0.5, "share of batches that are mixed", "train.mixup_prob", min=0.0, max=1.0)
+    tta_flip: bool = moved(
+        False, "evaluation: average each prediction with its horizontally flipped image's", "eval.tta_flip"
+    )
+
+
+@dataclass
+class SegmentationConfig:
+    """Settings of task segmentation."""
+
+    arch: str = moved(
+        "PAN", "smp architecture", "model.arch", choices=("PAN", "Unet", "UnetPlusPlus", "FPN", "DeepLabV3Plus")
+    )
+    encoder: str = moved("efficientnet-b3", "smp encoder name", "model.encoder")
+    dice_weight: float = moved(0.8, "λ in BCE + λ·Dice", "train.dice_weight", min=0.0)
+    tile_overlap: float = moved(
+        0.25, "overlap of tiles for images larger than training size", "eval.tile_overlap", min=0.0, max=0.9
+    )
+    tta_flip: bool = moved(
+        False, "evaluation: average each mask with its horizontally flipped image's", "eval.tta_flip"
+    )
 
 
 @dataclass
@@ -173,12 +251,6 @@ class TrainConfig:
         0.999, "per-class α from the effective number of samples (0 = no α)", min=0.0, max=0.99999
     )
     label_smoothing: float = opt(0.05, "label smoothing", min=0.0, max=0.5)
-    arcface_weight: list[list[float]] = opt(
-        list, "ArcFace loss weight by epoch: [[start_epoch, weight], ...]", factory=True
-    )
-    dice_weight: float = opt(0.8, "λ in BCE + λ·Dice", min=0.0)
-    mixup_alpha: float = opt(0.0, "mixup Beta(α, α); 0 = off", min=0.0)
-    mixup_prob: float = opt(0.5, "share of batches that are mixed", min=0.0, max=1.0)
     grad_clip: float = opt(5.0, "max gradient norm; 0 = off", min=0.0)
     amp: bool = opt(True, "mixed precision where the device supports it (CUDA)")
     channels_last: bool = opt(
@@ -199,14 +271,6 @@ class TrainConfig:
     )
     patience: int = opt(8, "epochs without improvement before stopping; 0 = never", min=0)
     balanced_sampler: bool = opt(False, "draw batches class-balanced")
-    freeze_backbone_epochs: int = opt(0, "image models: epochs with the backbone frozen (fixed switch)", min=0)
-    unfreeze_threshold: float = opt(
-        0.0,
-        "switch to full finetuning when the val metric gains less than "
-        "this over unfreeze_window epochs; 0 = fixed switch only",
-        min=0.0,
-    )
-    unfreeze_window: int = opt(3, "epochs the unfreeze rule looks back over", min=1)
     device: str = opt("auto", "auto, cpu or cuda")
     threads: int = opt(0, "torch CPU threads; 0 = all cores", min=0)
     tensorboard: bool = opt(False, "also log to TensorBoard in the run folder")
@@ -240,14 +304,10 @@ class AugmentStage:
 class EvalConfig:
     tsne_max_points: int = opt(2000, "points in the t-SNE plot", min=10)
     calibration_bins: int = opt(15, "bins of the reliability diagram and ECE", min=2)
-    tta_flip: bool = opt(False, "images: average each prediction with its horizontally flipped image's")
     calibrate: bool = opt(
         True,
         "after training, fit a softmax temperature on the validation split; probabilities, ECE and AUROC use "
         "it, predicted classes do not change",
-    )
-    tile_overlap: float = opt(
-        0.25, "segmentation: overlap of tiles for images larger than training size", min=0.0, max=0.9
     )
     batch_size: int = opt(256, "samples per batch at evaluation", min=1)
 
@@ -258,7 +318,24 @@ class Config:
     name: str = opt("", "run name; default: the recipe's file name")
     seed: int = opt(0, "seed for weights, batches and augmentation", min=0, max=2**31 - 1)
     data: DataConfig = opt(DataConfig, "data section", factory=True)
-    model: ModelConfig = opt(ModelConfig, "model section", factory=True)
+    model: ModelConfig = opt(
+        ModelConfig, "model section: which registered network, and its initial weights", factory=True
+    )
+    vibration: VibrationConfig = opt(
+        VibrationConfig, "task vibration-classification: its model and training settings", factory=True
+    )
+    image: ImageConfig = opt(ImageConfig, "task image-classification: its model and training settings", factory=True)
+    segmentation: SegmentationConfig = opt(
+        SegmentationConfig, "task segmentation: its model, loss and inference settings", factory=True
+    )
     train: TrainConfig = opt(TrainConfig, "training section", factory=True)
     augment: list[AugmentStage] = opt(list, "augmentation stages by epoch ([[augment]] tables)", factory=True)
     eval: EvalConfig = opt(EvalConfig, "evaluation section", factory=True)
+
+
+# the section a task reads its own settings from; a recipe may set only its task's section
+TASK_SECTIONS = {
+    "vibration-classification": "vibration",
+    "image-classification": "image",
+    "segmentation": "segmentation",
+}

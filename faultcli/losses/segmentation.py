@@ -32,5 +32,5 @@ class BCEDiceLoss(nn.Module):
 
 @register_loss("bce_dice", target="masks")
 def bce_dice(dice_weight: float = 0.8) -> BCEDiceLoss:
-    """BCE-with-logits + λ·soft Dice (λ = train.dice_weight)."""
+    """BCE-with-logits + λ·soft Dice (λ = segmentation.dice_weight)."""
     return BCEDiceLoss(dice_weight)

@@ -117,7 +117,7 @@ def envelope_linear(
     (``balls=9,ball=0.3126,pitch=1.537,angle=0``) gives another one; unknown rpm falls back to ``nominal_rpm``."""
     spec = parse_geometry(geometry) if geometry else bearing_by_name(bearing)
     if not math.isfinite(nominal_rpm) or nominal_rpm <= 0:
-        raise ConfigError(f"model.nominal_rpm = {nominal_rpm} must be a positive shaft speed")
+        raise ConfigError(f"vibration.nominal_rpm = {nominal_rpm} must be a positive shaft speed")
     return EnvelopeLinear(
         num_classes,
         window,

@@ -70,7 +70,7 @@ class MultiModalNet(Classifier):
         branches = list(branches)
         if not branches or len(set(branches)) != len(branches):
             raise ConfigError(
-                f"model.branches {branches} must name at least one branch, each once; "
+                f"vibration.branches {branches} must name at least one branch, each once; "
                 "e.g. branches = ['time', 'fft', 'tf']"
             )
         self.window = window
@@ -112,7 +112,7 @@ class MultiModalNet(Classifier):
         )
         self.wide = None
         if wide_bands:
-            check_band_count(window, wide_bands, key="model.wide_bands")
+            check_band_count(window, wide_bands, key="vibration.wide_bands")
             self.wide = create("model", "band_linear", num_classes=num_classes, window=window, n_bands=wide_bands)
         self.num_features = feature_dim + wide_bands
         self.clean_readouts = int(bool(wide_bands) and wide_clean)

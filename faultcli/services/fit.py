@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from faultcli.config import Config
+from faultcli.config.load import config_to_dict
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, append_jsonl
@@ -106,7 +107,7 @@ def fit_one(
     plateau = task.plateau_metric or (t.early_stop_metric, t.early_stop_mode)
     optimizer, schedule = make_optimizer(cfg, model, hooks.parts(), steps, *plateau)
     extra = {
-        "config": dataclasses.asdict(cfg),
+        "config": config_to_dict(cfg),
         "classes": task.classes(data),
         "model_name": spec.name,
         "model_kwargs": spec.kwargs,

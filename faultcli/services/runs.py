@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from faultcli.config.load import migrate
 from faultcli.errors import UserError
 from faultcli.runs import atomic_write_json, atomic_write_text
 
@@ -104,7 +105,8 @@ def _read_config(run: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        return flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+        # runs of the earlier layout compare with new ones key for key
+        return flatten(migrate(tomllib.loads(path.read_text(encoding="utf-8"))))
     except tomllib.TOMLDecodeError as err:
         raise UserError(f"{path} is not valid TOML ({err}); the run folder was edited by hand") from None
 

@@ -43,7 +43,7 @@ class Task:
         """Cross-field checks of the recipe for this task (one-line ConfigError)."""
 
     def model_keys(self, cfg: Config) -> set[str]:
-        """The [model] keys this task's model reads; any other key set in a recipe is an error."""
+        """The [model] keys this task reads; any other key set in a recipe is an error."""
         return set()
 
     def metrics(self, cfg: Config) -> dict[str, str]:
@@ -126,6 +126,6 @@ def check_model_keys(cfg: Config, used: set[str], task: str) -> None:
     for f in dataclasses.fields(ModelConfig):
         if f.name not in used and getattr(cfg.model, f.name) != getattr(defaults, f.name):
             raise ConfigError(
-                f"model.{f.name} is not a setting of model {cfg.model.name!r} for task {task!r} "
-                f"(it reads {', '.join(sorted(used))}); remove it from the recipe"
+                f"model.{f.name} is not a setting of task {task!r} "
+                f"(it reads model.{', model.'.join(sorted(used))}); remove it from the recipe"
             )

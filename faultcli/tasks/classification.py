@@ -30,17 +30,21 @@ class ClassificationTask(Task):
         name: str,
         build: Callable[..., ClassificationData],
         hooks: type[TaskHooks],
-        model_keys: Callable[[Config], set[str]],
+        model_keys: set[str],
+        check_settings: Callable[[Config], None] | None = None,
     ) -> None:
-        self.name, self.build, self.hooks, self._model_keys = name, build, hooks, model_keys
+        self.name, self.build, self.hooks = name, build, hooks
+        self._model_keys, self._check_settings = model_keys, check_settings
 
     def model_keys(self, cfg: Config) -> set[str]:
-        return self._model_keys(cfg)
+        return self._model_keys
 
     def check(self, cfg: Config) -> None:
         from faultcli.losses import loss_names
 
         check_model_keys(cfg, self.model_keys(cfg), self.name)
+        if self._check_settings:
+            self._check_settings(cfg)
         if cfg.train.loss not in loss_names("labels"):
             raise ConfigError(
                 f"train.loss = {cfg.train.loss!r} is not a classification loss; "
@@ -78,9 +82,6 @@ class ClassificationTask(Task):
         return data.hooks(
             loss.to(device),
             len(data.classes),
-            arcface_weight=t.arcface_weight,
-            mixup_alpha=t.mixup_alpha,
-            mixup_prob=t.mixup_prob,
             augment=data.augment,
             seed=cfg.seed,
             **data.hooks_kwargs,
@@ -106,7 +107,7 @@ class ClassificationTask(Task):
         rows = data.rows(split)
         if len(rows) == 0:
             raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
-        pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip)
+        pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, data.tta_flip)
         return write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
 
     def summary(self, cfg: Config, data: ClassificationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
@@ -140,7 +141,7 @@ class ClassificationTask(Task):
                     "ensemble checkpoints trained on the same split"
                 )
             model = load_trained_model(member, device)
-            preds.append(predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, cfg.eval.tta_flip))
+            preds.append(predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, data.tta_flip))
         temperatures = [float(m.get("temperature", 1.0)) for m in states]
         title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
         if len(states) == 1:
@@ -173,15 +174,17 @@ def check_compatible(state: dict[str, Any], data: ClassificationData, cfg: Confi
 def vibration_classification() -> ClassificationTask:
     """Fault classes of vibration windows (CWRU-style recordings; multimodal, WDCNN, band_linear)."""
     from faultcli.classification.hooks import ClassificationHooks
-    from faultcli.classification.vibration import model_keys, vibration_data
+    from faultcli.classification.vibration import check_settings, vibration_data
 
-    return ClassificationTask("vibration-classification", vibration_data, ClassificationHooks, model_keys)
+    return ClassificationTask("vibration-classification", vibration_data, ClassificationHooks, {"name"}, check_settings)
 
 
 @register("task", "image-classification")
 def image_classification() -> ClassificationTask:
     """Defect classes of surface images (timm backbone with an edge branch, frozen-then-full schedule)."""
     from faultcli.classification.freeze import ImageClassificationHooks
-    from faultcli.classification.images import MODEL_KEYS, image_data
+    from faultcli.classification.images import image_data
 
-    return ClassificationTask("image-classification", image_data, ImageClassificationHooks, lambda cfg: MODEL_KEYS)
+    return ClassificationTask(
+        "image-classification", image_data, ImageClassificationHooks, {"name", "pretrained", "weights_path"}
+    )

@@ -45,11 +45,11 @@ class SegmentationTask(Task):
         if cfg.model.name not in (MODEL_NAME, ModelConfig().name):
             raise ConfigError(
                 f"model.name = {cfg.model.name!r}: segmentation trains {MODEL_NAME!r}; "
-                "choose the network with model.arch and model.encoder"
+                "choose the network with segmentation.arch and segmentation.encoder"
             )
 
     def model_keys(self, cfg: Config) -> set[str]:
-        return {"name", "arch", "encoder", "weights_path", "pretrained"}
+        return {"name", "weights_path", "pretrained"}
 
     def build_data(self, cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> SegmentationData:
         from faultcli.segmentation.data import segmentation_data
@@ -61,8 +61,8 @@ class SegmentationTask(Task):
 
     def model_spec(self, cfg: Config, data: SegmentationData) -> ModelSpec:
         kwargs = {
-            "arch": cfg.model.arch,
-            "encoder": cfg.model.encoder,
+            "arch": cfg.segmentation.arch,
+            "encoder": cfg.segmentation.encoder,
             "num_classes": len(data.classes),
             "in_channels": data.channels,
         }
@@ -74,7 +74,7 @@ class SegmentationTask(Task):
         from faultcli.models.vision.segmentation import describe_weights
 
         return (
-            f"model {cfg.model.arch} + {cfg.model.encoder}: {params / 1e6:.2f} M parameters, "
+            f"model {cfg.segmentation.arch} + {cfg.segmentation.encoder}: {params / 1e6:.2f} M parameters, "
             f"{len(data.classes)} mask channels, {data.image_size[0]}×{data.image_size[1]} px, "
             f"{len(data.rows('train'))} train / {len(data.rows('val'))} val images, device {device}; "
             + describe_weights(cfg.model.weights_path, cfg.model.pretrained)
@@ -90,7 +90,7 @@ class SegmentationTask(Task):
             x, mask, _ = staged(x, mask, None, epoch, generator)
             return x, mask
 
-        loss = create_loss(cfg.train.loss, "masks", dice_weight=cfg.train.dice_weight)
+        loss = create_loss(cfg.train.loss, "masks", dice_weight=cfg.segmentation.dice_weight)
         return SegmentationHooks(loss, augment=augment if staged else None, seed=cfg.seed)
 
     def loaders(self, cfg: Config, data: SegmentationData) -> tuple[Any, dict[str, Any]]:
@@ -131,8 +131,8 @@ class SegmentationTask(Task):
             mean=data.mean,
             std=data.std,
             tile=data.image_size,
-            overlap=cfg.eval.tile_overlap,
-            tta_flip=cfg.eval.tta_flip,
+            overlap=cfg.segmentation.tile_overlap,
+            tta_flip=cfg.segmentation.tta_flip,
             batch_size=eval_batch(cfg),
             device=device,
             reporter=reporter,
@@ -158,8 +158,8 @@ class SegmentationTask(Task):
             "thresholds": dict(zip(classes, post["thresholds"], strict=True)),
             "min_areas": dict(zip(classes, post["min_areas"], strict=True)),
             "val_dice_tuned": float(np.mean(post["val_dice"])),
-            "arch": cfg.model.arch,
-            "encoder": cfg.model.encoder,
+            "arch": cfg.segmentation.arch,
+            "encoder": cfg.segmentation.encoder,
             "image_size": list(data.image_size),
         }
 

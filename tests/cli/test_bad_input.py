@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
     "override, message",
     [
         ("train.lr=nan", "not a finite number"),
-        ("model.dropout=nan", "not a finite number"),
+        ("vibration.dropout=nan", "not a finite number"),
         ("train.lr=inf", "not a finite number"),
         ("data.fractions=[nan, 0.5, 0.5]", "not a finite number"),
         ("seed=-1", "out of range"),

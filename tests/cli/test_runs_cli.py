@@ -29,7 +29,7 @@ def in_process(cwd: Path, monkeypatch, capsys, *args: str) -> tuple[int, str, st
 def make_run(folder: Path, branches: str, acc: float | None, lr: float = 1e-3, seconds: float = 12.5) -> Path:
     folder.mkdir(parents=True)
     (folder / "config.toml").write_text(
-        f'task = "vibration-classification"\nname = "abl"\n[model]\nname = "multimodal_small"\nbranches = {branches}\n'
+        f'task = "vibration-classification"\nname = "abl"\n[model]\nname = "multimodal_small"\n[vibration]\nbranches = {branches}\n'
         f"[train]\nlr = {lr}\nepochs = 10\n[[augment]]\nnoise_std = 0.1\n[[augment]]\nnoise_std = {lr * 100}\n"
     )
     if acc is not None:
@@ -60,9 +60,9 @@ def test_table_prints_figures_differing_settings_and_train_seconds(ablation, mon
     header = lines[0]
     assert header.startswith("| run | test_accuracy | test_macro_f1 | best_epoch | params | train_seconds |")
     # only the settings that differ between the runs, as --set spells them
-    assert "model.branches" in header and "train.lr" in header and "augment.1.noise_std" in header
+    assert "vibration.branches" in header and "train.lr" in header and "augment.1.noise_std" in header
     assert "train.epochs" not in header and "augment.0.noise_std" not in header
-    assert lines[2] == '| branches-fft | 0.5000 | 0.2500 | 3 | 10 | 12.5000 | 0.1 | ["fft"] | 0.001 |'
+    assert lines[2] == '| branches-fft | 0.5000 | 0.2500 | 3 | 10 | 12.5000 | 0.1 | 0.001 | ["fft"] |'
     assert lines[3].startswith("| branches-time | 0.2500 |")
     assert sum(line.startswith("| branches-") for line in lines) == 2
     assert "left out (no summary.json, unfinished or failed):" in out and "crashed" in out
@@ -73,10 +73,10 @@ def test_table_writes_json_csv_and_markdown(ablation, monkeypatch, capsys):
     code, out, err = in_process(ablation, monkeypatch, capsys, *args)
     assert code == 0, err
     data = json.loads((ablation / "t.json").read_text())
-    assert data["differing"] == ["augment.1.noise_std", "model.branches", "train.lr"]
+    assert data["differing"] == ["augment.1.noise_std", "train.lr", "vibration.branches"]
     first = data["runs"][0]
     assert first["run"] == "branches-fft" and first["summary"]["per_class"]["a"]["recall"] == 1.0
-    assert first["settings"]["model.branches"] == ["fft"]
+    assert first["settings"]["vibration.branches"] == ["fft"]
     rows = list(csv.DictReader((ablation / "t.csv").open()))
     assert [r["run"] for r in rows] == ["branches-fft", "branches-time"]
     assert rows[1]["train.lr"] == "0.002" and rows[1]["train_seconds"] == "12.5" and "per_class" not in rows[1]

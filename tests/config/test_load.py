@@ -29,13 +29,13 @@ def test_overrides_are_parsed_as_toml_and_bare_words_are_strings(tmp_path):
             "train.lr=3e-4",
             "data.window=2048",
             "data.split=by-file",
-            "model.branches=['fft']",
+            "vibration.branches=['fft']",
             "data.train_conditions=[0, 1]",
         ],
     )
     assert cfg.train.lr == pytest.approx(3e-4)
     assert cfg.data.window == 2048 and cfg.data.split == "by-file"
-    assert cfg.model.branches == ["fft"] and cfg.data.train_conditions == ["0", "1"]
+    assert cfg.vibration.branches == ["fft"] and cfg.data.train_conditions == ["0", "1"]
 
 
 def test_overrides_reach_into_arrays_of_tables_by_index(tmp_path):
@@ -82,7 +82,7 @@ def test_bad_override_syntax(tmp_path):
     with pytest.raises(ConfigError, match="has no '='"):
         parse_override("train.lr")
     with pytest.raises(ConfigError, match="not a valid TOML value"):
-        parse_override("model.branches=[fft")
+        parse_override("vibration.branches=[fft")
 
 
 def test_missing_recipe_and_extends_loop(tmp_path):
@@ -96,12 +96,12 @@ def test_missing_recipe_and_extends_loop(tmp_path):
 def test_resolved_dump_round_trips(tmp_path):
     recipe = write(
         tmp_path / "r.toml",
-        "[[augment]]\nstart_epoch = 2\nnoise_std = 0.1\n[train]\narcface_weight = [[0, 0.3], [5, 0.5]]\n",
+        "[[augment]]\nstart_epoch = 2\nnoise_std = 0.1\n[vibration]\narcface_weight = [[0, 0.3], [5, 0.5]]\n",
     )
     cfg = load_config(recipe)
     again = load_config(write(tmp_path / "resolved.toml", dump_toml(cfg)))
     assert again == cfg
-    assert again.augment[0].noise_std == 0.1 and again.train.arcface_weight[1] == [5.0, 0.5]
+    assert again.augment[0].noise_std == 0.1 and again.vibration.arcface_weight[1] == [5.0, 0.5]
 
 
 def test_every_shipped_recipe_validates():
@@ -118,8 +118,8 @@ def test_transfer_recipe_is_the_benchmarked_configuration():
     measured = load_config(
         recipes / "small.toml",
         [
-            'model.branches=["time","fft","tf","bands"]',
-            "model.window_norm=true",
+            'vibration.branches=["time","fft","tf","bands"]',
+            "vibration.window_norm=true",
             "augment.1.eq_db=12",
             "augment.2.eq_db=12",
         ],

@@ -70,7 +70,7 @@ def vibration_checkpoint(
     settings = {"name": "multimodal_small", **(model or {})}
     data = {"root": str(root), "window": 256, "step": 128, "cache_dir": str(tmp / "cache"), **(data or {})}
     overrides = [f"data.{k}={_toml(v)}" for k, v in data.items()] + [
-        f"model.{k}={_toml(v)}" for k, v in settings.items()
+        f"{'model' if k == 'name' else 'vibration'}.{k}={_toml(v)}" for k, v in settings.items()
     ]
     cfg = _config(overrides)
     ds = prepare_vibration(cfg.data)
@@ -78,7 +78,7 @@ def vibration_checkpoint(
     kwargs = {"num_classes": len(ds.classes), "window": cfg.data.window, "sample_rate": cfg.data.sample_rate}
     keys = ("branches", "fusion", "tf_transform", "order_normalize", "wide_bands", "n_bands", "window_norm")
     if settings["name"].startswith("multimodal"):
-        kwargs.update({k: getattr(cfg.model, k) for k in keys})
+        kwargs.update({k: getattr(cfg.vibration, k) for k in keys})
     net = create_model(settings["name"], **kwargs)
     _settle_batchnorm(net, torch.randn(64, 1, cfg.data.window))
     state = {

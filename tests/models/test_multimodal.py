@@ -112,7 +112,7 @@ def test_bad_names_and_shapes_fail_clearly():
         create_model("multimodal_small", branches=[])
     with pytest.raises(DataError, match="data.window"):
         create_model("multimodal_small", window=WINDOW, branches=["fft"])(torch.randn(2, 1, 512))
-    with pytest.raises(ConfigError, match="model.wide_bands = 1024 needs data.window >= 2048"):
+    with pytest.raises(ConfigError, match="vibration.wide_bands = 1024 needs data.window >= 2048"):
         create_model("multimodal_small", window=WINDOW, wide_bands=1024)
 
 

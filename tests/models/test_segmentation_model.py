@@ -38,7 +38,7 @@ def test_padding_does_not_change_what_the_network_sees_inside():
 
 
 def test_unknown_encoder_lists_close_names():
-    with pytest.raises(ConfigError, match=r"model.encoder = 'efficientnet-b33'.*efficientnet-b3"):
+    with pytest.raises(ConfigError, match=r"segmentation.encoder = 'efficientnet-b33'.*efficientnet-b3"):
         smp_segmenter(encoder="efficientnet-b33")
 
 

@@ -81,7 +81,7 @@ def test_classifier_bad_input_says_what_to_do():
 def test_unknown_backbone_suggests_close_names():
     with pytest.raises(ConfigError, match="resnet18") as err:
         create_backbone("resnet181")
-    assert "model.backbone" in str(err.value) and "\n" not in str(err.value)
+    assert "image.backbone" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_local_weights_file_is_loaded(tmp_path):

@@ -52,12 +52,13 @@ window = 1024
 step = 512
 [model]
 name = "{model}"
+[vibration]
+arcface_weight = [[0, 0.3], [1, 0.5]]
+mixup_alpha = 0.2
 [train]
 epochs = 2
 batch_size = 16
 lr = 3e-3
-arcface_weight = [[0, 0.3], [1, 0.5]]
-mixup_alpha = 0.2
 patience = 0
 [[augment]]
 start_epoch = 0
@@ -77,7 +78,7 @@ batch_size = 64
     [
         ("wdcnn", []),
         ("multimodal_small", []),
-        ("multimodal_small", ["model.wide_bands=16"]),
+        ("multimodal_small", ["vibration.wide_bands=16"]),
         ("band_linear", ["train.ema_epochs=1", "train.tie_break_metric=epoch"]),
     ],
 )
@@ -93,7 +94,7 @@ def test_finetune_then_eval_writes_every_file(tmp_path, model, overrides):
     assert len((run_dir / "metrics.jsonl").read_text().splitlines()) == 2
     state = load_checkpoint(run_dir / "checkpoints" / "best.pt")
     assert state["classes"] == ["B", "IR", "OR"] and state["model_name"] == model
-    if "model.wide_bands=16" in overrides:  # the wide read-out is rebuilt from the checkpoint
+    if "vibration.wide_bands=16" in overrides:  # the wide read-out is rebuilt from the checkpoint
         assert state["model_kwargs"]["wide_bands"] == 16
 
     state, eval_cfg = checkpoint_config(run_dir, None, [])

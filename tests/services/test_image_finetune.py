@@ -60,16 +60,16 @@ color = "gray"
 split = "stratified"
 fractions = [0.5, 0.25, 0.25]
 edges = true
-[model]
+[image]
 backbone = "{BACKBONE}"
 feature_dim = 32
+freeze_backbone_epochs = 1
 [train]
 epochs = 2
 batch_size = 6
 lr = 0.002
 warmup_epochs = 0
 patience = 0
-freeze_backbone_epochs = 1
 threads = 2
 [eval]
 batch_size = 8
@@ -135,8 +135,8 @@ def test_kfold_reports_mean_and_std(tmp_path):
         "data.split=kfold",
         "data.folds=3",
         "train.epochs=1",
-        "train.freeze_backbone_epochs=0",
-        "model.edge_branch=false",
+        "image.freeze_backbone_epochs=0",
+        "image.edge_branch=false",
         "train.loss=ce",
     ]
     summary, run = _finetune(recipe, tmp_path / "run", overrides)
@@ -170,7 +170,7 @@ def test_unknown_backbone_is_one_line_and_exit_code_2(images, tmp_path):
             "--out",
             str(tmp_path / "bad"),
             "--set",
-            "model.backbone=resnet181",
+            "image.backbone=resnet181",
         ],
         capture_output=True,
         text=True,

@@ -56,6 +56,7 @@ fractions = [0.5, 0.25, 0.25]
 color = "gray"
 [model]
 name = "smp_segmenter"
+[segmentation]
 arch = "Unet"
 encoder = "tu-mobilenetv3_small_050"
 [train]
@@ -175,7 +176,7 @@ def test_cli_unknown_eval_metric_and_too_few_images_for_the_folds_are_one_line_e
     done = faultcli(tmp_path, "eval", "--checkpoint", str(path), "--set", "eval.weighted_f=1")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    assert "eval.weighted_f" in lines[0] and "tile_overlap" in lines[0]  # names the key and the valid ones
+    assert "eval.weighted_f" in lines[0] and "calibration_bins" in lines[0]  # names the key and the valid ones
     few = make_set(tmp_path / "few", per_class=2)
     argv = ["segment", "train", "--recipe", str(project / "tiny.toml"), "--out", str(tmp_path / "kfold")]
     argv += ["--set", f"data.root={few}", "--set", f"data.cache_dir={tmp_path / 'cache'}"]

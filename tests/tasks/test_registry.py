@@ -30,9 +30,8 @@ def test_every_task_is_registered_and_an_unknown_one_lists_them():
         (["train.early_stop_metric=val_f1"], "val_macro_f1"),
         (["train.early_stop_metric=val_loss"], "early_stop_mode = 'min'"),
         (["train.tie_break_metric=val_dice"], "tie_break_metric"),
-        (["model.name=wdcnn", 'model.branches=["fft"]'], "model.branches is not a setting of model 'wdcnn'"),
-        (["model.name=band_linear", "model.wide_bands=8"], "model.wide_bands"),
-        (["model.backbone=resnet34"], "model.backbone"),
+        (["model.name=wdcnn", 'vibration.branches=["fft"]'], "vibration.branches is not a setting of model 'wdcnn'"),
+        (["model.name=band_linear", "vibration.wide_bands=8"], "vibration.wide_bands"),
         (["train.loss=bce_dice"], "not a classification loss"),
     ],
 )

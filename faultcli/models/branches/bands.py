@@ -17,7 +17,7 @@ from faultcli.registry import register
 from faultcli.signal.transforms import band_spectrum
 
 
-def check_band_count(window: int, n_bands: int, key: str = "model.n_bands") -> None:
+def check_band_count(window: int, n_bands: int, key: str = "vibration.n_bands") -> None:
     """Fail at build time: ``n_bands`` bands need ``2 * n_bands`` samples a window (``key`` names the setting)."""
     if window // 2 < n_bands:
         raise ConfigError(f"{key} = {n_bands} needs data.window >= {2 * n_bands}, got {window}")

@@ -42,7 +42,7 @@ class TFBranch(nn.Module):
     ) -> None:
         super().__init__()
         if transform not in TF_TRANSFORMS:
-            raise ConfigError(f"model.tf_transform {transform!r} is unknown; use one of {', '.join(TF_TRANSFORMS)}")
+            raise ConfigError(f"vibration.tf_transform {transform!r} is unknown; use one of {', '.join(TF_TRANSFORMS)}")
         self.transform = transform
         self.image_size = tuple(image_size)
         # n_fft = 2·H gives H + 1 frequency rows; hop = L / W gives W + 1 centred frames.

@@ -30,7 +30,7 @@ def check_backbone_name(name: str) -> None:
         return
     close = difflib.get_close_matches(name, timm.list_models(), n=4, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}?" if close else "see timm.list_models() for valid names"
-    raise ConfigError(f"model.backbone = {name!r} is not a timm model; {hint}")
+    raise ConfigError(f"image.backbone = {name!r} is not a timm model; {hint}")
 
 
 def hub_reachable(timeout: float = 2.0) -> bool:
@@ -97,7 +97,7 @@ def load_backbone_weights(model: nn.Module, path: Path) -> None:
         raise ConfigError(
             f"model.weights_path = {str(path)!r} does not fit backbone "
             f"{getattr(model, 'pretrained_cfg', {}).get('architecture', type(model).__name__)} "
-            f"({what}); use weights saved from the same model.backbone"
+            f"({what}); use weights saved from the same image.backbone"
         )
     model.load_state_dict({k: v for k, v in state.items() if k in own})
 

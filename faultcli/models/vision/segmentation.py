@@ -69,21 +69,25 @@ def check_names(arch: str, encoder: str) -> None:
     if arch not in ARCHS:
         close = difflib.get_close_matches(arch, ARCHS, n=3, cutoff=0.3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ConfigError(f"model.arch = {arch!r} is not an smp architecture{hint}; choose one of {', '.join(ARCHS)}")
+        raise ConfigError(
+            f"segmentation.arch = {arch!r} is not an smp architecture{hint}; choose one of {', '.join(ARCHS)}"
+        )
     if encoder.startswith("tu-"):
         import timm
 
         if not timm.is_model(encoder[3:].split(".")[0]):
             close = difflib.get_close_matches(encoder[3:], timm.list_models(), n=3)
             hint = f"did you mean {', '.join('tu-' + c for c in close)}?" if close else "see timm.list_models()"
-            raise ConfigError(f"model.encoder = {encoder!r} is not a timm model ({hint}); fix model.encoder")
+            raise ConfigError(
+                f"segmentation.encoder = {encoder!r} is not a timm model ({hint}); fix segmentation.encoder"
+            )
         return
     names = encoder_names()
     if encoder not in names:
         close = difflib.get_close_matches(encoder, names, n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else f"e.g. {', '.join(names[:4])}"
         raise ConfigError(
-            f"model.encoder = {encoder!r} is not an smp encoder ({hint}); "
+            f"segmentation.encoder = {encoder!r} is not an smp encoder ({hint}); "
             "any smp encoder name or 'tu-<timm model>' works"
         )
 
@@ -146,7 +150,7 @@ def load_encoder_weights(encoder: nn.Module, path: Path, in_channels: int) -> No
         )
         raise ConfigError(
             f"model.weights_path = {path} does not fit this encoder ({detail}); "
-            "pass weights saved from the same model.encoder"
+            "pass weights saved from the same segmentation.encoder"
         )
     encoder.load_state_dict(state)
 
@@ -184,7 +188,7 @@ def smp_segmenter(
     except (KeyError, ValueError) as err:
         raise ConfigError(
             f"smp cannot build {arch} with encoder {encoder!r} ({str(err).splitlines()[0][:160]}); "
-            "choose another model.encoder or model.arch"
+            "choose another segmentation.encoder or segmentation.arch"
         ) from None
     except OSError as err:  # download failures: the hub answered but the weights did not arrive
         raise ConfigError(
