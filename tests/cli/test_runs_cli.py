@@ -29,7 +29,8 @@ def in_process(cwd: Path, monkeypatch, capsys, *args: str) -> tuple[int, str, st
 def make_run(folder: Path, branches: str, acc: float | None, lr: float = 1e-3, seconds: float = 12.5) -> Path:
     folder.mkdir(parents=True)
     (folder / "config.toml").write_text(
-        f'task = "vibration-classification"\nname = "abl"\n[model]\nname = "multimodal_small"\n[vibration]\nbranches = {branches}\n'
+        f'task = "vibration-classification"\nname = "abl"\n[model]\nname = "multimodal_small"\n'
+        f"[vibration]\nbranches = {branches}\n"
         f"[train]\nlr = {lr}\nepochs = 10\n[[augment]]\nnoise_std = 0.1\n[[augment]]\nnoise_std = {lr * 100}\n"
     )
     if acc is not None:
