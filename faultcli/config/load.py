@@ -193,32 +193,41 @@ def build(cls: type, raw: dict[str, Any], where: str = "") -> Any:
     return cls(**kwargs)
 
 
+def _all_sections() -> list[str]:
+    return list(dict.fromkeys(section for sections in TASK_SECTIONS.values() for section in sections))
+
+
 def moved_keys() -> dict[str, dict[str, str]]:
     """Keys earlier recipes wrote → {task section → the key's place now}: ``model.branches`` →
     {vibration: vibration.branches}, ``eval.tta_flip`` → {image: image.tta_flip, segmentation: ...}."""
     out: dict[str, dict[str, str]] = {}
-    for section in TASK_SECTIONS.values():
+    for section in _all_sections():
         for f in dataclasses.fields(typing.get_type_hints(Config)[section]):
             if f.metadata.get("was"):
                 out.setdefault(f.metadata["was"], {})[section] = f"{section}.{f.name}"
     return out
 
 
-def _task_section(raw: dict[str, Any]) -> str | None:
+def _own_sections(raw: dict[str, Any]) -> tuple[str, ...]:
     task = raw.get("task", Config.task)
-    return TASK_SECTIONS.get(task) if isinstance(task, str) else None
+    return TASK_SECTIONS.get(task, ()) if isinstance(task, str) else ()
+
+
+def _new_place(places: dict[str, str], own: tuple[str, ...]) -> str | None:
+    return next((places[section] for section in own if section in places), None)
 
 
 def migrate(raw: dict[str, Any]) -> dict[str, Any]:
     """A stored config (a checkpoint's) of the earlier layout, with moved keys in their task's section."""
     out = copy.deepcopy(raw)
-    section = _task_section(out)
+    own = _own_sections(out)
     for old, places in moved_keys().items():
         table, key = old.split(".")
         if not isinstance(out.get(table), dict) or key not in out[table]:
             continue
-        value = out[table].pop(key)
-        if section in places:
+        value, new = out[table].pop(key), _new_place(places, own)
+        if new:
+            section, _ = new.split(".")
             out.setdefault(section, {})[key] = value
     return out
 
@@ -226,12 +235,11 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
 def refuse_moved(paths: list[list[str]], raw: dict[str, Any], where: str) -> None:
     """A recipe or ``--set`` still writing a key at its earlier place: one line naming the new place."""
     moves = moved_keys()
-    section = _task_section(raw)
+    own = _own_sections(raw)
     for path in paths:
         old = ".".join(path[:2])
         if len(path) == 2 and old in moves:
-            places = moves[old]
-            new = places.get(section or "") or " or ".join(places.values())
+            new = _new_place(moves[old], own) or " or ".join(moves[old].values())
             raise ConfigError(f"{where}: {old} has moved to {new}; write it there (the [{new.split('.')[0]}] section)")
 
 
@@ -240,14 +248,15 @@ def _key_paths(raw: dict[str, Any]) -> list[list[str]]:
 
 
 def _check_task_sections(cfg: Config) -> None:
-    """Each task reads only its own section: another task's settings would be ignored silently."""
-    own, task = TASK_SECTIONS.get(cfg.task), cfg.task
-    for other_task, section in TASK_SECTIONS.items():
+    """Each task reads only its own sections: another task's settings would be ignored silently."""
+    own = TASK_SECTIONS.get(cfg.task, ())
+    for section in _all_sections():
         value = getattr(cfg, section)
-        if section != own and value != type(value)():
+        if section not in own and value != type(value)():
+            readers = [task for task, sections in TASK_SECTIONS.items() if section in sections]
             raise ConfigError(
-                f"recipe section [{section}] holds settings of task {other_task!r}, but this recipe trains "
-                f"task {task!r}; remove the section or set task = {other_task!r}"
+                f"recipe section [{section}] holds settings of task {' or '.join(map(repr, readers))}, but this "
+                f"recipe trains task {cfg.task!r}; remove the section or set task = {readers[0]!r}"
             )
 
 
@@ -299,7 +308,7 @@ def config_to_dict(cfg: Any) -> dict[str, Any]:
     """The config as plain data; of the task sections, only the one its task reads."""
     out = dataclasses.asdict(cfg)
     if isinstance(cfg, Config):
-        for section in set(TASK_SECTIONS.values()) - {TASK_SECTIONS.get(cfg.task)}:
+        for section in set(_all_sections()) - set(TASK_SECTIONS.get(cfg.task, ())):
             out.pop(section, None)
     return out
 

