@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
 
 from faultcli.cli import console as con
 from faultcli.cli.app import app
@@ -66,8 +70,14 @@ def finetune(
     out: Out = None,
     print_config: PrintConfig = False,
     resume: Resume = None,
+    init: Annotated[
+        Optional[str],
+        typer.Option("--init", help="Start from the weights of this run folder or .pt file (train.init)."),
+    ] = None,
 ) -> None:
     """Train any task from a recipe (vibration or image classification, segmentation), then evaluate on test."""
+    if init is not None:  # the same as --set train.init=..., quoted so any path is one TOML string
+        overrides = [*(overrides or []), f"train.init={json.dumps(init)}"]
     train_recipe("finetune", recipe, overrides, name, out, print_config, resume)
 
 

@@ -26,6 +26,10 @@ def check_recipe(cfg: Config) -> Task:
     cross-field checks, the model's settings against its builder, and the selection metrics."""
     task = get_task(cfg.task)
     task.check(cfg)
+    if cfg.train.init:  # a missing or foreign weights file stops here, before any data is read
+        from faultcli.models.init_weights import read_weights
+
+        read_weights(cfg.train.init)
     known = task.metrics(cfg)
     t = cfg.train
     mode = known.get(t.early_stop_metric)
@@ -101,6 +105,7 @@ def fit_one(
     model = build_model(spec.name, {**spec.kwargs, **init}).to(device)
     params = sum(p.numel() for p in model.parameters())
     reporter.info(task.describe(cfg, data, spec, params, device))
+    started_from = start_from(cfg, model, task.classes(data), reporter, resume)
     hooks = task.build_hooks(cfg, data, device)
     train_loader, val_loaders = task.loaders(cfg, data)
     steps = min(len(train_loader), t.max_train_batches or len(train_loader))
@@ -115,6 +120,7 @@ def fit_one(
         "task": cfg.task,
         "fold": -1 if fold is None else fold,
         "params": params,
+        **started_from,
     }
 
     def log_metrics(record: dict[str, Any]) -> None:
@@ -155,6 +161,7 @@ def fit_one(
     metric = t.early_stop_metric
     return {
         **task.summary(cfg, data, test, fitted),
+        **started_from,
         "best_epoch": checkpoints.best_epoch + 1,
         f"best_{metric}": checkpoints.best,
         "epochs_run": engine.epoch,
@@ -165,6 +172,18 @@ def fit_one(
         "n_val": counts["val"],
         "n_test": counts["test"],
     }
+
+
+def start_from(cfg: Config, model: Any, classes: list[str], reporter: Reporter, resume: Path | None) -> dict[str, Any]:
+    """``train.init``: load the matching weights of another run or file (not on --resume, whose checkpoint
+    holds every weight); returns the summary's init_* figures."""
+    if not cfg.train.init or resume is not None:
+        return {}
+    from faultcli.pretrain.init import init_model
+
+    result = init_model(model, cfg.train.init, classes)
+    reporter.info(result.describe())
+    return result.summary()
 
 
 def aggregate_folds(results: list[dict[str, Any]]) -> dict[str, Any]:
