@@ -39,6 +39,7 @@ def root(
 def _register() -> None:
     # each module adds its own command(s) to `app`; imports stay light (no torch at import time)
     from faultcli.cli import evaluate, export, finetune, inspect, list, predict, prep, runs, segment  # noqa: F401
+    from faultcli.cli import pretrain  # noqa: F401
 
 
 def main() -> None:
