@@ -46,7 +46,7 @@ def pretrain(
     out: Out = None,
     print_config: PrintConfig = False,
 ) -> None:
-    """Pretrain a vibration recipe's encoder on its train windows ([pretrain]: ntxent, supcon or masked)."""
+    """Pretrain a vibration recipe's encoder on its train windows (pretrain.method: ntxent, supcon or masked)."""
     from faultcli.services.common import resolve_config, start_run
     from faultcli.services.pretrain import check_pretrain, pretrain_config
     from faultcli.services.pretrain import pretrain as run_pretrain

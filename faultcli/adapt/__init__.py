@@ -1,0 +1,11 @@
+"""Domain adaptation inside ``faultcli finetune`` (``[adapt]``): unlabelled target windows read like the
+recipe's data, and the methods that use them (AdaBN, MMD, CORAL, DANN).
+
+One job per module: ``unlabelled`` (read a folder without labels), ``target`` (the target windows of a
+recipe), ``hooks`` (alignment losses beside the classification loss), ``adabn`` (the post-fit step),
+``report`` (the last epoch's test figures beside the chosen epoch's).
+"""
+
+METHODS = ("none", "adabn", "mmd", "coral", "dann")
+# methods that train on (source batch, target batch) pairs
+PAIRED = ("mmd", "coral", "dann")
