@@ -6,6 +6,5 @@ recipe), ``hooks`` (alignment losses beside the classification loss), ``adabn`` 
 ``report`` (the last epoch's test figures beside the chosen epoch's).
 """
 
-METHODS = ("none", "adabn", "mmd", "coral", "dann")
-# methods that train on (source batch, target batch) pairs
+# methods that train on (source batch, target batch) pairs; adabn is a post-fit step
 PAIRED = ("mmd", "coral", "dann")

@@ -17,6 +17,7 @@ from faultcli.engine.engine import Engine
 from faultcli.engine.hooks import StepContext, TaskHooks
 from faultcli.engine.schedules import piecewise
 from faultcli.metrics import quick_figures
+from faultcli.models.base import ModelOutput
 from faultcli.signal.augment import mixup
 
 # (x, extra, epoch, generator) -> (x, extra); runs on the batch's device
@@ -51,6 +52,13 @@ class ClassificationHooks(TaskHooks):
         self.current_arcface = piecewise(self.arcface_weight, epoch)
 
     def training_step(self, model: nn.Module, batch: dict[str, Any], ctx: StepContext) -> tuple[torch.Tensor, dict]:
+        loss, figures, _ = self.forward_loss(model, batch, ctx)
+        return loss, figures
+
+    def forward_loss(
+        self, model: nn.Module, batch: dict[str, Any], ctx: StepContext
+    ) -> tuple[torch.Tensor, dict, ModelOutput]:
+        """``training_step`` with the model's output beside it: domain adaptation aligns its features."""
         x, y, extra = batch["x"], batch["y"], dict(batch.get("extra", {}))
         if self.augment is not None:
             x, extra = self.augment(x, extra, ctx.epoch, self.generator)
@@ -75,7 +83,7 @@ class ClassificationHooks(TaskHooks):
         if out.margin_logits is not None:
             loss = loss + self.current_arcface * F.cross_entropy(out.margin_logits, margin_labels)
         acc = (out.logits.argmax(1) == y).float().mean().item()
-        return loss, {"acc": acc}
+        return loss, {"acc": acc}, out
 
     def validation_step(self, model: nn.Module, batch: dict[str, Any], name: str = "") -> dict[str, torch.Tensor]:
         logits = model(batch["x"], **batch.get("extra", {}))

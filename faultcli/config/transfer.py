@@ -41,11 +41,21 @@ class PretrainConfig:
 
 @dataclass
 class AdaptConfig:
+    """Domain adaptation in ``faultcli finetune``: target labels are never read; the checkpoint is chosen on
+    the source's validation split, and the last epoch's test figures are reported beside the chosen one's."""
+
     method: str = opt(
         "none", "domain adaptation to unlabelled target windows", choices=("none", "adabn", "mmd", "coral", "dann")
     )
     weight: float = opt(1.0, "weight of the alignment loss at the end of its ramp", min=0.0)
-    target_root: str = opt("", "folder of unlabelled target recordings; empty = data.test_conditions of the data")
+    target_root: str = opt(
+        "",
+        "folder of unlabelled target recordings, read like data.root without labels; empty = the recordings of "
+        "data.test_conditions (data.split = by-condition)",
+    )
+    target_include: list[str] = opt(
+        list, "glob patterns (relative to adapt.target_root) of the target files; empty = all readable", factory=True
+    )
     source_rate: int = opt(
         0, "sampling rate (Hz) of target recordings that say nothing else; 0 = data.source_rate", min=0
     )

@@ -50,6 +50,8 @@ class PretrainTask(Task):
         if cfg.task != TASK:
             raise ConfigError(f"faultcli pretrain trains vibration encoders; this recipe's task is {cfg.task!r}")
         get_task(TASK).check(cfg)
+        if cfg.adapt.method != "none":
+            raise ConfigError("[adapt] is for faultcli finetune; remove adapt.method from the pretraining recipe")
         p = cfg.pretrain
         if p.method == "supcon" and p.extra_roots:
             raise ConfigError(

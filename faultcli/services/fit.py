@@ -89,6 +89,7 @@ def fit_one(
     """One fold (or the whole split): train, fit the post-fit step on validation, evaluate on test."""
     import torch
 
+    from faultcli.adapt.report import adapt_summary
     from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
     from faultcli.services.common import build_model, make_engine, make_optimizer, pick_device
 
@@ -158,10 +159,12 @@ def fit_one(
         save_checkpoint(best_path, {**best, **fitted})
     title = task.test_title.format(split="test", name=cfg.name or run.path.name)
     test = task.evaluate(cfg, model, data, "test", out / "test", fitted, device, reporter, title, history)
+    adapted = adapt_summary(task, cfg, model, data, out, device, reporter, history, checkpoints.best_epoch, test)
     metric = t.early_stop_metric
     return {
         **task.summary(cfg, data, test, fitted),
         **started_from,
+        **adapted,
         "best_epoch": checkpoints.best_epoch + 1,
         f"best_{metric}": checkpoints.best,
         "epochs_run": engine.epoch,

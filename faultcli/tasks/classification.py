@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from faultcli.adapt import PAIRED
 from faultcli.classification.data import ClassificationData
 from faultcli.config import Config
 from faultcli.engine.hooks import TaskHooks
@@ -40,9 +41,11 @@ class ClassificationTask(Task):
         return self._model_keys
 
     def check(self, cfg: Config) -> None:
+        from faultcli.adapt.target import check_adapt
         from faultcli.losses import loss_names
 
         check_model_keys(cfg, self.model_keys(cfg), self.name)
+        check_adapt(cfg, self.name)
         if self._check_settings:
             self._check_settings(cfg)
         if cfg.train.loss not in loss_names("labels"):
@@ -52,7 +55,12 @@ class ClassificationTask(Task):
             )
 
     def build_data(self, cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> Any:
-        return self.build(cfg, reporter, data_info)
+        data = self.build(cfg, reporter, data_info)
+        if cfg.adapt.method == "none" or data_info is not None:  # evaluating a trained model: no target
+            return data
+        from faultcli.adapt.target import with_target
+
+        return with_target(cfg, data, reporter)
 
     def data_info(self, data: ClassificationData) -> dict[str, Any]:
         return data.data_info
@@ -79,27 +87,42 @@ class ClassificationTask(Task):
             class_balance_beta=t.class_balance_beta,
             label_smoothing=t.label_smoothing,
         )
-        return data.hooks(
+        hooks = data.hooks(
             loss.to(device),
             len(data.classes),
             augment=data.augment,
             seed=cfg.seed,
             **data.hooks_kwargs,
         )
+        if cfg.adapt.method not in PAIRED:
+            return hooks
+        from faultcli.adapt.hooks import AdaptHooks
+        from faultcli.models import create_model
+
+        width = create_model(data.model_name, **data.model_kwargs).num_features
+        return AdaptHooks(hooks, cfg.adapt.method, cfg.adapt.weight, width)
 
     def loaders(self, cfg: Config, data: ClassificationData) -> tuple[Any, dict[str, Any]]:
         t = cfg.train
         train = data.loader("train", t.batch_size, train=True, balanced=t.balanced_sampler)
+        if cfg.adapt.method in PAIRED:  # (source batch, target batch) steps; one epoch = one pass over the source
+            from faultcli.data.paired import PairedLoader
+
+            train = PairedLoader(train, data.target.loader(t.batch_size, train=True))
         return train, {"": data.loader("val", cfg.eval.batch_size)}
 
     def post_fit(self, cfg: Config, model, data: ClassificationData, device, reporter: Reporter) -> dict[str, Any]:
         from faultcli.classification.report import fit_val_temperature
 
-        if not cfg.eval.calibrate:
-            return {}
-        temperature = fit_val_temperature(model, data, data.rows("val"), cfg, device, reporter)
-        reporter.info(f"softmax temperature {temperature:.3f}, fitted on the validation split")
-        return {"temperature": temperature}
+        fitted: dict[str, Any] = {}
+        if cfg.eval.calibrate:  # on source validation, before AdaBN turns the statistics to the target's
+            fitted["temperature"] = fit_val_temperature(model, data, data.rows("val"), cfg, device, reporter)
+            reporter.info(f"softmax temperature {fitted['temperature']:.3f}, fitted on the validation split")
+        if cfg.adapt.method == "adabn" and getattr(data, "target", None) is not None:
+            from faultcli.adapt.adabn import adabn_step
+
+            fitted.update(adabn_step(model, data.target, cfg.eval.batch_size, device, reporter))
+        return fitted
 
     def evaluate(self, cfg, model, data, split, out: Path, fitted, device, reporter, title, history=None) -> dict:
         from faultcli.classification.report import predict_rows, write_report

@@ -1,0 +1,92 @@
+"""The unlabelled target windows of a recipe with ``[adapt]``: the recordings of ``data.test_conditions``
+(by-condition split) or of ``adapt.target_root``. No label of a target window is ever read: the batches
+hold inputs only, and their order follows the recordings' content, not their (label-bearing) names."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faultcli.adapt.unlabelled import content_order, read_unlabelled, recordings_manifest, unlabelled_fetch
+from faultcli.classification.data import ClassificationData
+from faultcli.config import Config
+from faultcli.data.loader import BatchLoader
+from faultcli.data.vibration import VibrationDataset, condition_text
+from faultcli.errors import ConfigError, DataError
+from faultcli.progress import Reporter
+
+
+@dataclass
+class Target:
+    rows: np.ndarray
+    fetch: Callable[[np.ndarray], dict[str, Any]]  # rows → {"x", "extra"}, normalised as the source
+    where: str  # in words, for the log and summary
+    recordings: list[dict[str, Any]] = field(default_factory=list)
+
+    def loader(self, batch_size: int, *, train: bool) -> BatchLoader:
+        return BatchLoader(
+            self.rows, self.fetch, batch_size, shuffle=train, drop_last=train and len(self.rows) > batch_size
+        )
+
+
+@dataclass
+class AdaptedData(ClassificationData):
+    """The recipe's classification data with the target windows beside them."""
+
+    target: Target | None = None
+
+
+def check_adapt(cfg: Config, task: str) -> None:
+    """[adapt] settings that cannot work, before any data is read."""
+    a = cfg.adapt
+    if a.method == "none":
+        return
+    if task != "vibration-classification":
+        raise ConfigError(f"adapt.method = {a.method!r} adapts vibration models; task {task!r} takes no [adapt]")
+    if not a.target_root and cfg.data.split != "by-condition":
+        raise ConfigError(
+            f"adapt.method = {a.method!r} needs target recordings: set adapt.target_root, or data.split = "
+            "'by-condition' to adapt to the recordings of data.test_conditions"
+        )
+    if a.target_include and not a.target_root:
+        raise ConfigError("adapt.target_include filters adapt.target_root, which is empty; set both or neither")
+    if a.target_root and not Path(a.target_root).expanduser().is_dir():
+        raise DataError(f"adapt.target_root = {a.target_root!r} is not a folder; give the folder of target recordings")
+
+
+def with_target(cfg: Config, data: ClassificationData, reporter: Reporter) -> AdaptedData:
+    """``data`` with its target windows, normalised with the source's training statistics."""
+    fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+    target = target_windows(cfg, data, reporter)
+    reporter.info(f"adapt.method = {cfg.adapt.method}: {len(target.rows)} unlabelled target windows, {target.where}")
+    return AdaptedData(**fields, target=target)
+
+
+def target_windows(cfg: Config, data: ClassificationData, reporter: Reporter) -> Target:
+    mean, std = float(data.data_info["norm_mean"]), float(data.data_info["norm_std"])
+    a = cfg.adapt
+    if a.target_root:
+        ds = read_unlabelled(
+            cfg.data, a.target_root, a.target_include, a.source_rate, reporter, "adapt.target_root", "adapt.source_rate"
+        )
+        rows = content_order(ds, ds.indices("all"))
+        where = f"from {a.target_root}" + (f" ({', '.join(a.target_include)})" if a.target_include else "")
+    else:
+        ds = data.dataset
+        rows = content_order(ds, condition_rows(ds, cfg.data.condition, cfg.data.test_conditions))
+        where = f"the recordings of {cfg.data.condition} {', '.join(cfg.data.test_conditions)} (data.test_conditions)"
+    if len(rows) == 0:
+        raise DataError(f"no target window {where}; check the target recordings and data.window")
+    return Target(rows, unlabelled_fetch(ds, mean, std), where, recordings_manifest(ds, rows, "target"))
+
+
+def condition_rows(ds: VibrationDataset, condition: str, values: list[str]) -> np.ndarray:
+    """Every window of the recordings whose ``condition`` is one of ``values`` (read from file names)."""
+    recordings = ds.recordings.sort_values("recording")
+    keep = np.array([condition_text(v) in set(values) for v in recordings[condition]], dtype=bool)
+    return np.flatnonzero(np.isin(ds.windows[:, 0], recordings["recording"].to_numpy()[keep]))
