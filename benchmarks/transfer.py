@@ -2,6 +2,7 @@
 
     python benchmarks/transfer.py --suite seu      # SEU 20 Hz -> 30 Hz and 30 Hz -> 20 Hz, every method
     python benchmarks/transfer.py --suite cwru     # CWRU load pairs, source only against the chosen method
+    python benchmarks/transfer.py --suite seu-pretrain   # SEU both directions: NT-Xent pretraining, then finetune
 
 Both write benchmarks/results/transfer.json (suites merge) and the table in transfer.md.
 
@@ -12,6 +13,9 @@ Protocol (fixed before the runs; one seed, seed 0; every run uses one CPU thread
   cwru  recipes/cwru-load-adapt.toml, 9 fault classes, one source load, one target load (0 -> 3, 3 -> 0,
         1 -> 2). CWRU has one recording per class and load, so the target windows are the test load's windows,
         read without labels (transductive adaptation; the test labels are read only by the evaluation).
+  seu-pretrain (added after the rule's runs; not a candidate of the rule): recipes/pretrain-seu.toml, NT-Xent
+        on the source's train windows plus the target's train_set windows without labels, then a finetune of
+        recipes/seu-speed-adapt.toml on the source alone (adapt.method = none) from the pretrained encoder.
   Every run: the checkpoint is chosen on the source's validation windows; the table also gives the last
   epoch's test accuracy. Target labels are never read in training.
 
@@ -38,6 +42,7 @@ METHODS = ("none", "adabn", "coral", "mmd", "dann")  # candidates in the rule's 
 DEVELOPMENT = "20->30"
 SEU_RECIPE = "recipes/seu-speed-adapt.toml"
 CWRU_RECIPE = "recipes/cwru-load-adapt.toml"
+PRETRAIN_RECIPE = "recipes/pretrain-seu.toml"
 SPEEDS = {"20": "20_0", "30": "30_2"}
 CWRU_PAIRS = (("0", "3"), ("3", "0"), ("1", "2"))
 
@@ -54,6 +59,18 @@ def seu_overrides(source: str, target: str) -> list[str]:
 
 def cwru_overrides(source: str, target: str) -> list[str]:
     return [f'data.train_conditions=["{source}"]', f'data.test_conditions=["{target}"]']
+
+
+def pretrain_then_finetune(source: str, target: str, runs: Path) -> dict:
+    """faultcli pretrain (source windows + the target's train_set windows, unlabelled) --then-finetune."""
+    direction = seu_overrides(source, target)
+    pre = [*direction, f'pretrain.extra_include=["train_set/*{SPEEDS[target]}_train.csv"]', "train.threads=1"]
+    fine = [*direction, "adapt.method=none", "train.threads=1"]
+    command = ["pretrain", "--then-finetune", str(ROOT / SEU_RECIPE)]
+    for item in fine:
+        command += ["--finetune-set", item]
+    print(f"seu-pretrain {source}->{target}: faultcli {' '.join(command)} --recipe {PRETRAIN_RECIPE} {pre}", flush=True)
+    return run_faultcli(command, ROOT / PRETRAIN_RECIPE, runs / f"seu-pretrain-{source}to{target}", pre)
 
 
 def row(suite: str, direction: str, method: str, summary: dict) -> dict:
@@ -104,9 +121,9 @@ def table(stored: dict) -> str:
     ]
     base = {(r["suite"], r["direction"]): r["test_accuracy"] for r in rows if r["method"] == "none"}
     for r in rows:
-        ref = base.get((r["suite"], r["direction"]))
+        ref = base.get(("seu" if r["suite"] == "seu-pretrain" else r["suite"], r["direction"]))
         delta = "" if r["method"] == "none" or ref is None else f"{100 * (r['test_accuracy'] - ref):+.1f}"
-        held = "" if (r["suite"], r["direction"]) != ("seu", DEVELOPMENT) else " (dev)"
+        held = " (dev)" if r["suite"].startswith("seu") and r["direction"] == DEVELOPMENT else ""
         last = r["last_test_accuracy"]
         lines.append(
             f"| {r['suite']} | {r['direction']}{held} | {r['method']} | {100 * r['test_accuracy']:.2f} | {delta} | "
@@ -119,7 +136,7 @@ def table(stored: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", choices=("seu", "cwru"), required=True)
+    parser.add_argument("--suite", choices=("seu", "cwru", "seu-pretrain"), required=True)
     parser.add_argument("--runs", type=Path, default=None, help="keep the run folders here (default: temporary)")
     args = parser.parse_args()
     path = RESULTS / "transfer.json"
@@ -134,13 +151,21 @@ def main() -> None:
                     summary = run(SEU_RECIPE, seu_overrides(source, target), method, runs, label)
                     stored["rows"].append(row("seu", f"{source}->{target}", method, summary))
             stored["chosen"] = chosen_method(stored["rows"])
+        elif args.suite == "seu-pretrain":
+            for source, target in (("20", "30"), ("30", "20")):
+                summary = pretrain_then_finetune(source, target, runs)
+                result = row("seu-pretrain", f"{source}->{target}", "ntxent pretrain, then none", summary)
+                result["pretrain_knn_test_accuracy"] = summary["pretrain"]["test_knn_accuracy"]
+                result["target_windows"] = summary["pretrain"]["pool_unlabelled"]  # in the pretraining pool
+                stored["rows"].append(result)
         else:
             method = chosen_method(stored["rows"])
             for source, target in CWRU_PAIRS:
                 for m in ("none", method):
                     summary = run(CWRU_RECIPE, cwru_overrides(source, target), m, runs, f"cwru-{source}to{target}-{m}")
                     stored["rows"].append(row("cwru", f"{source}->{target}", m, summary))
-    stored["rows"].sort(key=lambda r: (r["suite"] != "seu", r["direction"] != DEVELOPMENT, r["direction"]))
+    order = ("seu", "seu-pretrain", "cwru")
+    stored["rows"].sort(key=lambda r: (order.index(r["suite"]), r["direction"] != DEVELOPMENT, r["direction"]))
     stored["machine"] = machine()
     write_results("transfer", stored, table(stored))
 

@@ -31,6 +31,11 @@ class PretrainConfig:
         "(no label rule needed)",
         factory=True,
     )
+    extra_include: list[str] = opt(
+        list,
+        "glob patterns (relative to each extra folder) of the files to add; empty = every readable file",
+        factory=True,
+    )
     extra_rate: int = opt(
         0,
         "sampling rate (Hz) of extra recordings that state none and match no data.rate_patterns entry; "

@@ -74,7 +74,13 @@ def build_pool(cfg: Config, labelled: ClassificationData, reporter: Reporter) ->
     mean, std = float(labelled.data_info["norm_mean"]), float(labelled.data_info["norm_std"])
     for root in cfg.pretrain.extra_roots:
         extra = read_unlabelled(
-            cfg.data, root, [], cfg.pretrain.extra_rate, reporter, "pretrain.extra_roots", "pretrain.extra_rate"
+            cfg.data,
+            root,
+            cfg.pretrain.extra_include,
+            cfg.pretrain.extra_rate,
+            reporter,
+            "pretrain.extra_roots",
+            "pretrain.extra_rate",
         )
         rows = content_order(extra, extra.indices("all"))
         pool.sources.append((rows, unlabelled_fetch(extra, mean, std), False))

@@ -14,9 +14,10 @@ from .conftest import Null, write_recordings
 
 
 def test_the_pool_is_the_train_split_plus_unlabelled_folders(tmp_path, vib_recipe):
-    extra = write_recordings(tmp_path / "extra", loads=(2,), codes=("IR",))
+    extra = write_recordings(tmp_path / "extra", loads=(2, 3), codes=("IR",))
     (extra / "IR007_2.mat").rename(extra / "unnamed recording.mat")  # no label rule would match it
-    cfg = load_config(vib_recipe(), [f'pretrain.extra_roots=["{extra}"]', "pretrain.extra_rate=12000"])
+    overrides = [f'pretrain.extra_roots=["{extra}"]', "pretrain.extra_rate=12000", 'pretrain.extra_include=["un*"]']
+    cfg = load_config(vib_recipe(), overrides)
     labelled = vibration_data(cfg, Null())
     pool = build_pool(cfg, labelled, Null())
     train = labelled.rows("train")
