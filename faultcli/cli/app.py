@@ -38,8 +38,19 @@ def root(
 
 def _register() -> None:
     # each module adds its own command(s) to `app`; imports stay light (no torch at import time)
-    from faultcli.cli import evaluate, export, finetune, inspect, list, predict, prep, runs, segment  # noqa: F401
-    from faultcli.cli import pretrain  # noqa: F401
+    from faultcli.cli import (  # noqa: F401
+        clip,
+        evaluate,
+        export,
+        finetune,
+        inspect,
+        list,
+        predict,
+        prep,
+        pretrain,
+        runs,
+        segment,
+    )
 
 
 def main() -> None:

@@ -89,8 +89,10 @@ def train_recipe(
     out: Path | None,
     print_config: bool,
     resume: Path | None,
+    task: str | None = None,
 ) -> None:
-    """What `finetune` and its alias `segment train` do: check the recipe, open the run, fit, print."""
+    """What `finetune` and its aliases `segment train`, `clip train` do: check the recipe, open the run, fit,
+    print. ``task``: the one task the alias trains."""
     from faultcli.services.common import resolve_config, start_run
     from faultcli.services.fit import check_recipe, fit
 
@@ -101,6 +103,10 @@ def train_recipe(
         con.print_summary(f"{command} (resumed)", summary, SUMMARY_KEYS, path)
         return
     cfg = resolve_config(recipe, overrides)
+    if task is not None and cfg.task != task:
+        from faultcli.errors import ConfigError
+
+        raise ConfigError(f"faultcli {command} trains task {task!r}; this recipe's task is {cfg.task!r} (use finetune)")
     if print_config:
         con.print_config(cfg)
         return

@@ -36,6 +36,11 @@ def clip_loss(
             f"embeddings must be (B, D) and (C, D), got {tuple(signal_emb.shape)} and {tuple(class_text_emb.shape)}"
         )
     logits = _scale(logit_scale, signal_emb) * F.normalize(signal_emb, dim=-1) @ F.normalize(class_text_emb, dim=-1).T
+    return class_aware_infonce(logits, labels)
+
+
+def class_aware_infonce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """``clip_loss`` from the scaled similarities ``logits`` (B, C) of a batch's windows to the class texts."""
     signal_to_text = F.cross_entropy(logits, labels)
     present = torch.unique(labels)
     # (B, K): for each class present, a softmax over the batch's windows; positives are that class's windows

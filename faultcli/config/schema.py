@@ -231,7 +231,7 @@ class ClipConfig:
         "train only the adapters",
         choices=("align", "adapter"),
     )
-    adapter_bottleneck: int = opt(64, "adapter mode: width of the residual signal adapter; 0 = none", min=0)
+    adapter_bottleneck: int = opt(16, "adapter mode: width of the residual signal adapter; 0 = none", min=0)
     adapter_ratio: float = opt(0.2, "adapter mode: share of the adapter's output added to the embedding", min=0.0)
     lora_rank: int = opt(0, "adapter mode: LoRA rank on the text encoder's attention (peft); 0 = none", min=0)
     lstm_dim: int = opt(256, "text_model = 'lstm': width of the word embedding and LSTM", min=8)
@@ -246,6 +246,12 @@ class TrainConfig:
     batch_size: int = opt(64, "samples per batch", min=1)
     lr: float = opt(1e-3, "peak learning rate (AdamW)", min=0.0)
     init: str = opt("", "start from the weights of this run folder or .pt file (those whose names and shapes match)")
+    freeze_epochs: int = opt(
+        0,
+        "epochs with every parameter outside the classifier head frozen (a linear probe, e.g. of a pretrained "
+        "encoder), then all train at lr × train.lr_scale; 0 = off",
+        min=0,
+    )
     lr_scale: dict[str, float] = opt(
         dict,
         "learning-rate multipliers by parameter-name prefix (e.g. {backbone = 0.1}: a pretrained encoder "

@@ -11,7 +11,17 @@ import inspect
 from typing import Any
 
 # Imported for their registrations; timm and smp are imported only when an image model is built.
-from faultcli.models import band_linear, branches, envelope_linear, fusion, heads, multimodal, vision, wdcnn  # noqa: F401
+from faultcli.models import (  # noqa: F401
+    band_linear,
+    branches,
+    clip,  # noqa: F401
+    envelope_linear,
+    fusion,
+    heads,
+    multimodal,
+    vision,
+    wdcnn,
+)
 from faultcli.models.vision import segmentation  # noqa: F401
 from faultcli.registry import available, lookup
 

@@ -31,7 +31,7 @@ CATALOG: dict[str, Source] = {
     "fusions": Source("fusion", ("faultcli.models",)),
     "edge-fusions": Source("edge_fusion", ("faultcli.models",)),
     "heads": Source("head", ("faultcli.models",)),
-    "tasks": Source("task", ("faultcli.tasks.classification", "faultcli.tasks.segmentation")),
+    "tasks": Source("task", ("faultcli.tasks.classification", "faultcli.tasks.clip", "faultcli.tasks.segmentation")),
     "losses": Source("loss", ("faultcli.losses",)),
 }
 RECIPES = "recipes"  # shipped TOML files, not a registry

@@ -43,6 +43,10 @@ def run_eval(
     from faultcli.tasks import get_task
 
     states = [state, *(members or [])]
+    if any("pretrain" in s for s in states):
+        raise CheckpointError(
+            "a pretraining run has no trained classifier to evaluate; finetune from it with --init RUN first"
+        )
     tasks = {s.get("task") for s in states}
     if len(tasks) > 1:
         raise CheckpointError(

@@ -112,6 +112,10 @@ def fit_one(
     steps = min(len(train_loader), t.max_train_batches or len(train_loader))
     plateau = task.plateau_metric or (t.early_stop_metric, t.early_stop_mode)
     optimizer, schedule = make_optimizer(cfg, model, hooks.parts(), steps, *plateau)
+    # after the optimiser: train.lr_scale = 0 and adapter-only models freeze parameters
+    trainable = sum(p.numel() for m in (model, *hooks.parts().values()) for p in m.parameters() if p.requires_grad)
+    if trainable < params:
+        reporter.info(f"trainable: {trainable:,} of {params:,} parameters ({trainable / params:.2%})")
     extra = {
         "config": config_to_dict(cfg),
         "classes": task.classes(data),
@@ -171,6 +175,7 @@ def fit_one(
         "train_seconds": train_seconds,
         "epoch_seconds": float(np.mean([m["epoch_seconds"] for m in history])),
         "params": params,
+        "trainable_params": trainable,
         "n_train": counts["train"],
         "n_val": counts["val"],
         "n_test": counts["test"],

@@ -33,6 +33,7 @@ FIGURES = (
     "ece",
     "best_epoch",
     "params",
+    "trainable_params",
     "train_seconds",
 )
 

@@ -7,7 +7,7 @@ from faultcli.tasks.base import ModelSpec, Task
 
 
 def _register_all() -> None:
-    from faultcli.tasks import classification, segmentation  # noqa: F401  (registration)
+    from faultcli.tasks import classification, clip, segmentation  # noqa: F401  (registration)
 
 
 def get_task(name: str) -> Task:

@@ -94,6 +94,10 @@ class ClassificationTask(Task):
             seed=cfg.seed,
             **data.hooks_kwargs,
         )
+        if t.freeze_epochs:  # linear probe first, then everything at lr × train.lr_scale
+            from faultcli.pretrain.freeze import EncoderFreeze
+
+            hooks = EncoderFreeze(hooks, t.freeze_epochs)
         if cfg.adapt.method not in PAIRED:
             return hooks
         from faultcli.adapt.hooks import AdaptHooks

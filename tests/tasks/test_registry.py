@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_task_is_registered_and_an_unknown_one_lists_them():
-    assert task_names() == ["image-classification", "segmentation", "vibration-classification"]
+    assert task_names() == ["clip", "image-classification", "segmentation", "vibration-classification"]
     with pytest.raises(ConfigError, match="segmentation, vibration-classification"):
         get_task("segmentaton")
     with pytest.raises(ConfigError, match="Did you mean segmentation"):

@@ -1,0 +1,93 @@
+"""Task clip: vibration windows and class descriptions in one space (the classification flow with
+prompts for a head). Zero-shot recipes hold classes out of training and report ZSL / generalised figures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from faultcli.config import Config
+from faultcli.errors import ConfigError
+from faultcli.registry import register
+from faultcli.tasks.classification import ClassificationTask
+
+ZERO_SHOT = ("zsl_accuracy", "gzsl_seen_accuracy", "gzsl_unseen_accuracy", "gzsl_h")
+
+
+class ClipTask(ClassificationTask):
+    def check(self, cfg: Config) -> None:
+        from faultcli.clip.prompts import check_template
+
+        super().check(cfg)
+        if cfg.model.name == "clip_classifier":
+            raise ConfigError("model.name names the signal encoder of task clip (e.g. wdcnn, multimodal_small)")
+        if cfg.vibration.wide_bands:
+            raise ConfigError(
+                "vibration.wide_bands is a read-out of its own; task clip reads features only: set it to 0"
+            )
+        for template in cfg.clip.templates:
+            check_template(template)
+        if cfg.clip.mode == "adapter" and not cfg.train.init:
+            raise ConfigError("clip.mode = 'adapter' tunes a trained model; set train.init to an align run folder")
+        if cfg.clip.mode == "adapter" and not cfg.clip.adapter_bottleneck:
+            raise ConfigError("clip.mode = 'adapter' with clip.adapter_bottleneck = 0 trains nothing; give a width")
+
+    def build_hooks(self, cfg: Config, data, device: torch.device):
+        from faultcli.clip.hooks import ClipHooks
+
+        return ClipHooks(len(data.classes), seen=data.seen, augment=data.augment, seed=cfg.seed)
+
+    def describe(self, cfg: Config, data, spec, params: int, device) -> str:
+        trainable = spec.kwargs.get("train_adapters_only")
+        text = spec.kwargs.get("text_model", spec.kwargs.get("text"))
+        unseen = f", unseen {', '.join(cfg.clip.unseen)}" if cfg.clip.unseen else ""
+        return (
+            f"signal encoder {spec.kwargs['encoder']}, text {text}, mode {cfg.clip.mode}"
+            f"{' (adapters only)' if trainable else ''}: {params / 1e6:.2f} M parameters, {len(data.classes)} "
+            f"classes{unseen}, {len(data.rows('train'))} train / {len(data.rows('val'))} val windows, device {device}"
+        )
+
+    def evaluate(self, cfg, model, data, split, out: Path, fitted, device, reporter, title, history=None) -> dict:
+        from faultcli.classification.report import predict_rows, write_report
+        from faultcli.clip.zeroshot import zero_shot_figures
+
+        rows = data.rows(split)
+        pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter)
+        detail = write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
+        detail.update(zero_shot_figures(pred["logits"], pred["y"], data.seen))
+        (out / "prompts.json").write_text(json.dumps(data.prompts, indent=2, ensure_ascii=False))
+        return detail
+
+    def evaluate_checkpoints(self, states, cfg, split, out: Path, reporter, device) -> dict[str, Any]:
+        """One checkpoint (its class texts, or new ones from clip eval --prompt), with the zero-shot figures."""
+        from faultcli.services.common import load_trained_model
+        from faultcli.tasks.classification import check_compatible
+
+        if len(states) > 1:
+            raise ConfigError("clip checkpoints are evaluated one at a time; pass one --checkpoint")
+        state = states[0]
+        data = self.build_data(cfg, reporter, state.get("data_info") or None)
+        data.prompts = {k: list(p) for k, p in zip(state["classes"], state["model_kwargs"]["prompts"], strict=True)}
+        check_compatible(state, data, cfg)
+        model = load_trained_model(state, device)
+        title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
+        return self.evaluate(cfg, model, data, split, out, state, device, reporter, title, state.get("history"))
+
+    def summary(self, cfg: Config, data, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
+        out = super().summary(cfg, data, test, fitted)
+        out.update({f"test_{k}": test[k] for k in ZERO_SHOT if k in test})
+        out["unseen"] = list(cfg.clip.unseen)
+        return out
+
+
+@register("task", "clip")
+def clip_task() -> ClipTask:
+    """Vibration–text alignment: classes recognised by their descriptions (closed set and zero-shot)."""
+    from faultcli.classification.hooks import ClassificationHooks
+    from faultcli.classification.vibration import check_settings
+    from faultcli.clip.data import clip_data
+
+    return ClipTask("clip", clip_data, ClassificationHooks, {"name"}, check_settings)
