@@ -15,7 +15,7 @@ from torch import nn
 
 from faultcli.errors import CheckpointError
 
-TASKS = ("vibration-classification", "image-classification", "segmentation")
+TASKS = ("vibration-classification", "image-classification", "segmentation", "clip")
 
 
 def checkpoint_file(path: Path) -> Path:

@@ -69,7 +69,8 @@ def _image_prep(state: dict[str, Any]) -> dict[str, Any]:
 def describe(state: dict[str, Any]) -> dict[str, Any]:
     """The task-level part of a sidecar (no file names, no parity) from a checkpoint dict."""
     task = str(state.get("task") or state["config"].get("task") or "vibration-classification")
-    prep = _vibration_prep(state) if task == "vibration-classification" else _image_prep({**state, "task": task})
+    vibration = task in ("vibration-classification", "clip")  # clip: windows in, class texts frozen in the graph
+    prep = _vibration_prep(state) if vibration else _image_prep({**state, "task": task})
     if prep["kind"] == "vibration":
         inputs = [
             {"name": "x", "shape": ["batch", 1, prep["window"]], "dtype": "float32"},

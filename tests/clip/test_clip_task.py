@@ -154,3 +154,18 @@ def test_clip_eval_with_new_descriptions_and_clip_train_refuses_another_task(tmp
     )
     refused = faultcli(tmp_path, "clip", "train", "--recipe", str(other), "--out", str(tmp_path / "no"))
     assert refused.returncode == 2 and "trains task 'clip'" in refused.stderr and not (tmp_path / "no").exists()
+
+
+def test_a_clip_model_exports_with_its_class_texts_frozen_in_the_graph(tmp_path, tiny_bert):
+    import onnx
+
+    from faultcli.services.export import run_export
+
+    train(clip_recipe(tmp_path, tiny_bert.as_posix()), tmp_path / "run")
+    sidecar = run_export(tmp_path / "run", "onnx", out=tmp_path / "export", threads=1)
+    parity = json.loads((tmp_path / "export" / "parity.json").read_text())
+    assert sidecar["task"] == "clip" and sidecar["classes"] == ["ball", "inner", "outer"]
+    assert parity["passed"] and parity["top1_agreement"] == 1.0
+    graph = onnx.load(str(tmp_path / "export" / "model.onnx")).graph
+    assert {i.name for i in graph.input} == {"x", "rpm"}  # windows (and speed) in; the class texts are constants
+    assert (tmp_path / "export" / "model.onnx").stat().st_size < 2_000_000  # no text encoder inside
