@@ -60,13 +60,23 @@ def reliability_png(conf: np.ndarray, acc: np.ndarray, count: np.ndarray, ece: f
     return _save(fig, path)
 
 
-def embedding_png(points: np.ndarray, labels: np.ndarray, classes: list[str], path: Path, title: str) -> Path:
+def embedding_png(
+    points: np.ndarray,
+    labels: np.ndarray,
+    classes: list[str],
+    path: Path,
+    title: str,
+    anchors: np.ndarray | None = None,
+) -> Path:
+    """Points coloured by class; ``anchors`` (one point per class, e.g. its text embedding) as large stars."""
     fig, ax = plt.subplots(figsize=(7, 6))
     cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
     for i, name in enumerate(classes):
         sel = labels == i
         if sel.any():
             ax.scatter(points[sel, 0], points[sel, 1], s=6, color=cmap(i % cmap.N), label=name)
+        if anchors is not None:
+            ax.scatter(*anchors[i], s=220, marker="*", color=cmap(i % cmap.N), edgecolors="black", linewidths=0.8)
     ax.legend(fontsize=7, markerscale=2, loc="best")
     ax.set_title(title)
     ax.set_xticks([])

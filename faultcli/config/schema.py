@@ -233,7 +233,6 @@ class ClipConfig:
     )
     adapter_bottleneck: int = opt(16, "adapter mode: width of the residual signal adapter; 0 = none", min=0)
     adapter_ratio: float = opt(0.2, "adapter mode: share of the adapter's output added to the embedding", min=0.0)
-    lora_rank: int = opt(0, "adapter mode: LoRA rank on the text encoder's attention (peft); 0 = none", min=0)
     lstm_dim: int = opt(256, "text_model = 'lstm': width of the word embedding and LSTM", min=8)
     logit_scale: float = opt(
         14.3, "initial inverse temperature of the similarities (learnt, clamped to at most 100)", min=1.0, max=100.0

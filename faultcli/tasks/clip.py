@@ -58,6 +58,8 @@ class ClipTask(ClassificationTask):
         pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter)
         detail = write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
         detail.update(zero_shot_figures(pred["logits"], pred["y"], data.seen))
+        if len(rows) >= 10:
+            detail.setdefault("files", {})["tsne_signal_text"] = signal_text_tsne(model, pred, data, cfg, out).name
         (out / "prompts.json").write_text(json.dumps(data.prompts, indent=2, ensure_ascii=False))
         return detail
 
@@ -81,6 +83,29 @@ class ClipTask(ClassificationTask):
         out.update({f"test_{k}": test[k] for k in ZERO_SHOT if k in test})
         out["unseen"] = list(cfg.clip.unseen)
         return out
+
+
+def signal_text_tsne(model, pred: dict, data, cfg: Config, out: Path) -> Path:
+    """One t-SNE of the windows' and the class texts' embeddings in the shared space (texts as stars)."""
+    import numpy as np
+    from sklearn.manifold import TSNE
+
+    from faultcli import plots
+
+    rng = np.random.default_rng(cfg.seed)
+    pick = np.sort(rng.choice(len(pred["y"]), min(cfg.eval.tsne_max_points, len(pred["y"])), replace=False))
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.no_grad():
+        signals = model.signal_embedding(torch.from_numpy(pred["features"][pick]).to(device)).cpu().numpy()
+        texts = model.text_embedding().cpu().numpy()
+    joint = np.concatenate([signals, texts])
+    perplexity = float(min(30, max(2, (len(joint) - 1) // 3)))
+    points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=cfg.seed).fit_transform(joint)
+    title = "t-SNE of window (dots) and class-text (stars) embeddings"
+    return plots.embedding_png(
+        points[: len(pick)], pred["y"][pick], data.classes, out / "tsne_signal_text.png", title, points[len(pick) :]
+    )
 
 
 @register("task", "clip")

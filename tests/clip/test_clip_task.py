@@ -73,6 +73,7 @@ def test_frozen_text_side_trains_and_its_class_texts_are_a_saved_buffer(tmp_path
     texts = state["model"]["texts.embeddings"]
     assert texts.shape == (3, 32) and torch.allclose(texts.norm(dim=1), torch.ones(3), atol=1e-5)
     assert state["task"] == "clip" and state["model_kwargs"]["prompts"][0] == ["A ball bearing"]
+    assert (tmp_path / "run" / "test" / "tsne_signal_text.png").stat().st_size > 0
     prompts = json.loads((tmp_path / "run" / "test" / "prompts.json").read_text())
     assert prompts == {"ball": ["A ball bearing"], "inner": ["A inner bearing"], "outer": ["A outer bearing"]}
 
