@@ -96,6 +96,8 @@ def read_weights(path_or_run: str | Path) -> dict[str, torch.Tensor]:
             if isinstance(state.get(key), dict):
                 state = state[key]
                 break
+    if isinstance(state, dict):  # a module's extra state (an LSTM's vocabulary) is rebuilt, not copied
+        state = {k: v for k, v in state.items() if not str(k).endswith("_extra_state")}
     if not isinstance(state, dict) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{path} holds no state dict of weights; {_WHAT_TO_PASS}")
     return dict(state)
