@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 
@@ -34,19 +33,6 @@ def scrambled_copy(source: Path, dest: Path, load: int = 1) -> Path:
     for i, code in enumerate(codes):
         shutil.copy(source / f"{code}007_{load}.mat", dest / f"{codes[(i + 1) % len(codes)]}007_{load}.mat")
     return dest
-
-
-class Null:
-    @contextlib.contextmanager
-    def task(self, description, total):
-        class _T:
-            def advance(self, n=1, **fields):
-                pass
-
-        yield _T()
-
-    def info(self, message):
-        pass
 
 
 @pytest.fixture

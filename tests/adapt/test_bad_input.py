@@ -10,10 +10,11 @@ import pytest
 
 from faultcli.config import load_config
 from faultcli.errors import ConfigError, DataError
+from faultcli.progress import NullReporter
 from faultcli.services.common import start_run
 from faultcli.services.fit import check_recipe, fit
 
-from .conftest import Null, write_recordings
+from .conftest import write_recordings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,7 @@ def _fails(recipe, overrides, out, error, match):
     with pytest.raises(error, match=match) as caught:
         check_recipe(cfg)
         with start_run("finetune", cfg, out=out) as run:
-            fit(cfg, run, Null())
+            fit(cfg, run, NullReporter())
     assert "\n" not in str(caught.value) and not out.exists()
 
 

@@ -10,10 +10,11 @@ import torch
 
 from faultcli.config import load_config
 from faultcli.engine.checkpoints import load_checkpoint
+from faultcli.progress import NullReporter
 from faultcli.services.common import start_run
 from faultcli.services.fit import fit
 
-from .conftest import Null, scrambled_copy, write_recordings
+from .conftest import scrambled_copy, write_recordings
 
 TARGET_WINDOWS = 3 * 22  # three load-1 recordings of 12000 samples, windows of 1024 every 512
 
@@ -21,7 +22,7 @@ TARGET_WINDOWS = 3 * 22  # three load-1 recordings of 12000 samples, windows of 
 def _fit(recipe, overrides, out):
     cfg = load_config(recipe, overrides)
     with start_run("finetune", cfg, out=out) as run:
-        return fit(cfg, run, Null())
+        return fit(cfg, run, NullReporter())
 
 
 @pytest.mark.parametrize("method", ["adabn", "mmd", "coral", "dann"])
@@ -51,14 +52,14 @@ def test_the_last_epoch_is_evaluated_when_source_validation_chose_another(tmp_pa
 
     cfg = load_config(adapt_recipe(), ["adapt.method=coral"])
     with start_run("finetune", cfg, out=tmp_path / "r") as run:
-        summary = fit(cfg, run, Null())
+        summary = fit(cfg, run, NullReporter())
     history = [json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
     assert summary["last_epoch"] == 2 and summary["chosen_epoch"] == summary["best_epoch"]
     task = get_task(cfg.task)
-    data = task.build_data(cfg, Null())
+    data = task.build_data(cfg, NullReporter())
     model = load_trained_model(load_checkpoint(tmp_path / "r" / "checkpoints" / "best.pt"), torch.device("cpu"))
     # as if source validation had chosen the first epoch: the last one gets a test evaluation of its own
-    figures = adapt_summary(task, cfg, model, data, tmp_path / "r", "cpu", Null(), history, 0, {})
+    figures = adapt_summary(task, cfg, model, data, tmp_path / "r", "cpu", NullReporter(), history, 0, {})
     assert figures["chosen_epoch"] == 1 and figures["last_epoch"] == 2
     last = json.loads((tmp_path / "r" / "test-last-epoch" / "metrics.json").read_text())
     assert figures["last_test_accuracy"] == last["accuracy"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.io
+
+from faultcli.progress import NullReporter
 
 FREQS = {"IR": 900.0, "OR": 2100.0, "B": 3300.0}
 
@@ -29,20 +30,7 @@ def write_recordings(root: Path, loads=(0, 1), seconds: float = 1.0, rate: int =
     return root
 
 
-class Null:
-    @contextlib.contextmanager
-    def task(self, description, total):
-        class _T:
-            def advance(self, n=1, **fields):
-                pass
-
-        yield _T()
-
-    def info(self, message):
-        pass
-
-
-class Lines(Null):
+class Lines(NullReporter):
     """Keeps the info lines, as a run's log would."""
 
     def __init__(self) -> None:

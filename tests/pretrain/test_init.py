@@ -15,10 +15,11 @@ from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.errors import ConfigError
 from faultcli.models import create_model
 from faultcli.pretrain.init import init_model, is_head_key
+from faultcli.progress import NullReporter
 from faultcli.services.common import start_run
 from faultcli.services.fit import fit
 
-from .conftest import Lines, Null
+from .conftest import Lines
 
 
 def _train(recipe, overrides, out):
@@ -73,7 +74,7 @@ def test_weights_of_another_architecture_are_one_line_and_leave_no_run(tmp_path,
     cfg = load_config(vib_recipe(), [f"train.init={tmp_path / 'w2048.pt'}"])
     with pytest.raises(ConfigError, match="another architecture, 1 tensors differ in shape"):
         with start_run("finetune", cfg, out=tmp_path / "run") as run:
-            fit(cfg, run, Null())
+            fit(cfg, run, NullReporter())
     assert not (tmp_path / "run").exists()
 
 

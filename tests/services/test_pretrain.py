@@ -3,7 +3,6 @@ input): the run folder's files, a finetune from it, both stages in one run, and 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -17,22 +16,10 @@ import torch
 from faultcli.config import load_config
 from faultcli.engine.checkpoints import load_checkpoint
 from faultcli.errors import ConfigError, DataError
+from faultcli.progress import NullReporter
 from faultcli.services.common import start_run
 from faultcli.services.fit import fit
 from faultcli.services.pretrain import check_pretrain, pretrain, pretrain_config
-
-
-class Null:
-    @contextlib.contextmanager
-    def task(self, description, total):
-        class _T:
-            def advance(self, n=1, **fields):
-                pass
-
-        yield _T()
-
-    def info(self, message):
-        pass
 
 
 def _data(root: Path) -> Path:
@@ -79,7 +66,7 @@ projection_dim = 16
 def _pretrain(recipe, overrides, out, finetune=None):
     cfg = pretrain_config(load_config(recipe, overrides))
     with start_run("pretrain", cfg, out=out) as run:
-        return pretrain(cfg, run, Null(), finetune)
+        return pretrain(cfg, run, NullReporter(), finetune)
 
 
 def test_pretrain_writes_encoder_head_manifest_and_a_checkpoint_finetune_starts_from(tmp_path):
@@ -103,7 +90,7 @@ def test_pretrain_writes_encoder_head_manifest_and_a_checkpoint_finetune_starts_
 
     cfg = load_config(_recipe(tmp_path, "fine"), [f"train.init={run}", "train.epochs=1"])
     with start_run("finetune", cfg, out=tmp_path / "fine") as fine_run:
-        tuned = fit(cfg, fine_run, Null())
+        tuned = fit(cfg, fine_run, NullReporter())
     assert tuned["init_head"] == "started afresh (a pretraining run trains no classifier)"
     assert tuned["init_loaded"] == len(encoder) and tuned["init_initialised"] == 3
 
@@ -115,7 +102,7 @@ def test_pretrain_resumes_with_its_projection_head(tmp_path):
     from faultcli.runs import Run, make_logger
 
     run = Run(tmp_path / "pre", make_logger(tmp_path / "pre"))
-    summary = pretrain(cfg, run, Null(), resume=tmp_path / "pre" / "checkpoints" / "last.pt")
+    summary = pretrain(cfg, run, NullReporter(), resume=tmp_path / "pre" / "checkpoints" / "last.pt")
     assert summary["epochs_run"] == 3
     assert len((tmp_path / "pre" / "metrics.jsonl").read_text().splitlines()) == 3
 
