@@ -78,7 +78,8 @@ class EnvelopeLinear(Classifier):
             )
         batch = x.shape[0]
         x = x[:, 0].float()
-        analytic = torch.fft.ifft(torch.fft.fft(x - x.mean(-1, keepdim=True))[:, None, :] * self.masks)
+        # the band axis is added before the FFT: ONNX export has no unsqueeze of a complex tensor
+        analytic = torch.fft.ifft(torch.fft.fft((x - x.mean(-1, keepdim=True))[:, None, :]) * self.masks)
         env = analytic.real**2 + analytic.imag**2  # squared envelope, (B, bands, window)
         power = env.mean(-1, keepdim=True)
         kurt = (env**2).mean(-1) / (power[..., 0] ** 2 + EPS) - 2.0  # spectral kurtosis of each band

@@ -23,6 +23,9 @@ FAMILIES = {
     "multimodal": lambda tmp: vibration_checkpoint(tmp, ALL_BRANCHES),
     "wdcnn": lambda tmp: vibration_checkpoint(tmp, {"name": "wdcnn"}, {"window": 1024, "step": 256}, seconds=2.0),
     "band_linear": lambda tmp: vibration_checkpoint(tmp, {"name": "band_linear"}),
+    "envelope_linear": lambda tmp: vibration_checkpoint(
+        tmp, {"name": "envelope_linear"}, {"window": 1024, "step": 256}, seconds=2.0
+    ),
     "image_edges": lambda tmp: image_checkpoint(tmp, edges=True),
     "segmenter": lambda tmp: image_checkpoint(tmp, segmentation=True),
 }
