@@ -30,10 +30,29 @@ class ClipTask(ClassificationTask):
             )
         for template in cfg.clip.templates:
             check_template(template)
+        ignored = [key for key, value, default in self._classifier_settings(cfg) if value != default]
+        if ignored:
+            raise ConfigError(
+                f"{', '.join(ignored)}: task clip trains with its contrastive loss and reads none of these; remove them"
+            )
+        if cfg.data.classes:  # before any data is read; otherwise checked against the classes found
+            from faultcli.clip.data import seen_classes
+
+            seen_classes(cfg, list(cfg.data.classes))
         if cfg.clip.mode == "adapter" and not cfg.train.init:
             raise ConfigError("clip.mode = 'adapter' tunes a trained model; set train.init to an align run folder")
         if cfg.clip.mode == "adapter" and not cfg.clip.adapter_bottleneck:
             raise ConfigError("clip.mode = 'adapter' with clip.adapter_bottleneck = 0 trains nothing; give a width")
+
+    @staticmethod
+    def _classifier_settings(cfg: Config) -> list[tuple[str, Any, Any]]:
+        """The plain classifier's loss settings, which the contrastive hooks do not read."""
+        from faultcli.config.schema import TrainConfig, VibrationConfig
+
+        train, vib = TrainConfig(), VibrationConfig()
+        keys = [("train", k, train) for k in ("loss", "focal_gamma", "class_balance_beta", "label_smoothing")]
+        keys += [("vibration", k, vib) for k in ("arcface_weight", "mixup_alpha")]
+        return [(f"{section}.{k}", getattr(getattr(cfg, section), k), getattr(d, k)) for section, k, d in keys]
 
     def build_hooks(self, cfg: Config, data, device: torch.device):
         from faultcli.clip.hooks import ClipHooks

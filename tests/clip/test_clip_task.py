@@ -117,6 +117,7 @@ def test_adapter_step_trains_only_the_adapter_from_the_align_run(tmp_path, tiny_
         (['clip.templates=["A bearing"]'], "{}"),
         (["clip.mode=adapter"], "set train.init"),
         (["model.name=clip_classifier"], "signal encoder"),
+        (["train.loss=ce", "vibration.mixup_alpha=0.2"], "train.loss, vibration.mixup_alpha: task clip"),
     ],
 )
 def test_bad_recipes_are_one_line_errors_before_any_run(tmp_path, overrides, message):
