@@ -10,7 +10,7 @@ import typer
 
 from faultcli.cli import console as con
 from faultcli.cli.app import app
-from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe
+from faultcli.cli.options import Name, Out, Overrides, PrintConfig, Recipe, Resume
 
 SUMMARY_KEYS = (
     "method",
@@ -45,11 +45,22 @@ def pretrain(
     name: Name = None,
     out: Out = None,
     print_config: PrintConfig = False,
+    resume: Resume = None,
 ) -> None:
     """Pretrain a vibration recipe's encoder on its train windows (pretrain.method: ntxent, supcon or masked)."""
     from faultcli.services.common import resolve_config, start_run
     from faultcli.services.pretrain import check_pretrain, pretrain_config
     from faultcli.services.pretrain import pretrain as run_pretrain
+
+    if resume is not None:  # one pretraining stage, continued in its own folder
+        from faultcli.errors import UserError
+        from faultcli.services.resume import resume_run
+
+        if then_finetune is not None:
+            raise UserError("--resume continues the pretraining stage alone; run --then-finetune's finetune after it")
+        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter(), run_pretrain)
+        con.print_summary("pretrain (resumed)", summary, SUMMARY_KEYS, path)
+        return
 
     cfg = pretrain_config(resolve_config(recipe, overrides))
     finetune = resolve_config(then_finetune, finetune_overrides) if then_finetune is not None else None

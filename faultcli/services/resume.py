@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,14 @@ from faultcli.runs import Run, close_logger, make_logger
 from faultcli.services.common import resolve_config
 
 
-def resume_run(path: Path, overrides: list[str], reporter: Reporter) -> tuple[dict[str, Any], Path]:
-    """``path`` is a run folder or its last.pt; the config comes from the checkpoint (overrides allowed)."""
+def resume_run(
+    path: Path, overrides: list[str], reporter: Reporter, train: Callable[..., dict[str, Any]] | None = None
+) -> tuple[dict[str, Any], Path]:
+    """``path`` is a run folder or its last.pt; the config comes from the checkpoint (overrides allowed).
+    ``train(cfg, run, reporter, resume=last.pt)`` continues it: the one fit flow unless told otherwise."""
     from faultcli.services.fit import fit
 
+    train = train or fit
     path = Path(path)
     ckpt = path / "checkpoints" / "last.pt" if path.is_dir() else path
     run_dir = ckpt.parent.parent
@@ -26,7 +31,7 @@ def resume_run(path: Path, overrides: list[str], reporter: Reporter) -> tuple[di
     run = Run(path=run_dir, logger=make_logger(run_dir))
     run.logger.info("resuming from %s", ckpt)
     try:
-        summary = fit(cfg, run, reporter, resume=ckpt)
+        summary = train(cfg, run, reporter, resume=ckpt)
     finally:
         close_logger(run.logger)
     return summary, run_dir

@@ -154,3 +154,20 @@ def test_the_cli_pretrains_and_prints_one_line_for_bad_input(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "test_knn_accuracy" in done.stdout and (out / "encoder.pt").is_file()
+
+
+def test_pretrain_resume_on_the_command_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    recipe = _recipe(tmp_path, extra="")
+    env = {**os.environ, "FAULTCLI_CACHE": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    cli = [sys.executable, "-m", "faultcli", "pretrain"]
+    first = subprocess.run([*cli, "-r", str(recipe), "--out", str(tmp_path / "p"), "--set", "train.epochs=1"],
+                           capture_output=True, text=True, env=env)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    resumed = subprocess.run([*cli, "--resume", str(tmp_path / "p"), "--set", "train.epochs=2"],
+                             capture_output=True, text=True, env=env)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((tmp_path / "p" / "summary.json").read_text())["epochs_run"] == 2
