@@ -38,9 +38,14 @@ class ClassificationData:
     # a checkpoint already holds every weight, so eval must not need the weights file or the hub
     init_kwargs: dict[str, Any] = field(default_factory=dict)
     fold: int | None = None  # the k-fold fold these data are seen through (None: the recipe's split)
+    label_fraction: float = 1.0  # share of the train split's labelled samples training uses
+    subset_seed: int = 0  # the same subset for every model and method trained on the recipe
 
     def rows(self, split: str) -> np.ndarray:
-        return self.dataset.indices(split, self.fold)
+        rows = self.dataset.indices(split, self.fold)
+        if split == "train" and self.label_fraction < 1.0:
+            rows = labelled_subset(rows, self.labels(rows), self.classes, self.label_fraction, self.subset_seed)
+        return rows
 
     def loader(self, split: str, batch_size: int, *, train: bool = False, balanced: bool = False) -> BatchLoader:
         rows = self.rows(split)
@@ -53,3 +58,22 @@ class ClassificationData:
             balanced=balanced and train,
             drop_last=train and len(rows) > batch_size,
         )
+
+
+def labelled_subset(rows: np.ndarray, labels: np.ndarray, classes: list[str], fraction: float, seed: int) -> np.ndarray:
+    """``fraction`` of ``rows`` drawn per class (stratified), in their order; a class left without a sample
+    is an error, not a silently smaller task."""
+    from faultcli.errors import DataError
+
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in np.unique(labels):
+        members = rows[labels == c]
+        n = int(round(fraction * len(members)))
+        if n == 0:
+            raise DataError(
+                f"data.label_fraction = {fraction} leaves class {classes[c]!r} ({len(members)} train samples) "
+                "with none; raise the fraction"
+            )
+        keep.append(rng.choice(members, n, replace=False))
+    return np.sort(np.concatenate(keep))

@@ -185,6 +185,8 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
         hooks_kwargs=hooks_kwargs,
         tta_flip=s.tta_flip,
         fold=active_fold(cfg.data.split, cfg.data.fold),
+        label_fraction=cfg.data.label_fraction,
+        subset_seed=cfg.data.seed,
         extra_report=extra_report,
         init_kwargs={"pretrained": m.pretrained, "weights_path": m.weights_path},
     )

@@ -124,4 +124,6 @@ def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | 
             "mixup_prob": cfg.vibration.mixup_prob,
         },
         fold=fold,
+        label_fraction=cfg.data.label_fraction,
+        subset_seed=cfg.data.seed,
     )

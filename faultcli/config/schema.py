@@ -79,6 +79,13 @@ class DataConfig:
     )
     fold: int = opt(-1, "run only this fold (0-based); -1 = every fold", min=-1)
     seed: int = opt(0, "seed for splits", min=0, max=2**31 - 1)
+    label_fraction: float = opt(
+        1.0,
+        "classification: share of the train split's samples whose labels training uses, drawn per class with "
+        "data.seed (label scarcity; the same subset for every model); 1 = all",
+        min=0.0001,
+        max=1.0,
+    )
     # images
     image_size: list[int] = opt(list, "[height, width] images are resized to; empty = keep", factory=True)
     color: str = opt("auto", "channels images are converted to", choices=("auto", "gray", "rgb"))
