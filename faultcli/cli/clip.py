@@ -60,23 +60,15 @@ def evaluate(
 ) -> None:
     """Classify each window by its most similar class description: the figures and files of `faultcli eval`,
     the zero-shot figures of a zero-shot run, and the prompts used."""
-    from faultcli.errors import CheckpointError, UserError
-    from faultcli.services.clip import read_prompts, reprompt
-    from faultcli.services.common import resolve_config, start_run
-    from faultcli.services.evaluate import load_checkpoint_or_run, run_eval
+    from faultcli.errors import UserError
+    from faultcli.services.clip import clip_eval_config
+    from faultcli.services.common import start_run
+    from faultcli.services.evaluate import run_eval
 
     if split not in ("test", "val", "train", "all"):
         raise UserError(f"--split {split!r} is not a split; choose test, val, train or all")
-    state = load_checkpoint_or_run(checkpoint)
-    if state.get("task") != "clip":
-        raise CheckpointError(f"{checkpoint} is a {state.get('task')} checkpoint; clip eval needs a clip run")
     reporter = con.ConsoleReporter()
-    if prompts or prompt_file:
-        base = resolve_config(None, [], base=dict(state["config"]))
-        state = reprompt(state, read_prompts(prompts or [], prompt_file), base, reporter)
-    base = dict(state["config"])
-    base["data"] = {**base["data"], "classes": list(state["classes"]), "allow_missing_classes": True}
-    cfg = resolve_config(recipe, overrides, base=base)
+    state, cfg = clip_eval_config(checkpoint, prompts or [], prompt_file, recipe, overrides, reporter)
     with start_run("clip-eval", cfg, name or cfg.name or "clip-eval", out) as run:
         summary = run_eval(state, cfg, split, run, reporter)
     con.print_summary(f"clip eval ({split})", summary, CLIP_KEYS, run.path)

@@ -213,12 +213,13 @@ def class_prompts(
     return prompts
 
 
-def read_prompt_file(path: str | Path, classes: Sequence[str]) -> dict[str, list[str]]:
+def read_prompt_file(path: str | Path, classes: Sequence[str] | None = None) -> dict[str, list[str]]:
     """Class → prompts from a UTF-8 text file, in the order of ``classes``.
 
     One ``class: prompt`` per line (split at the first colon; a class may have several lines, an ensemble);
     lines starting with ``#`` are comments. An empty line, an unknown class, an empty prompt or a class
-    without a prompt is a ConfigError naming the file and line.
+    without a prompt is a ConfigError naming the file and line. ``classes`` None: the file names the
+    classes, in the order they first appear (new class descriptions at evaluation).
     """
     path = Path(path)
     try:
@@ -227,22 +228,29 @@ def read_prompt_file(path: str | Path, classes: Sequence[str]) -> dict[str, list
         raise ConfigError(f"prompt file {path} does not exist; fix the path") from None
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"prompt file {path} cannot be read as UTF-8 text ({err}); fix the file") from None
-    prompts: dict[str, list[str]] = {name: [] for name in classes}
-    for number, line in enumerate(lines, start=1):
-        where = f"prompt file {path}, line {number}"
+    numbered = [(f"prompt file {path}, line {n}", line) for n, line in enumerate(lines, start=1)]
+    prompts = parse_prompt_lines(numbered, classes)
+    missing = [name for name, texts in prompts.items() if not texts]
+    if missing:
+        raise ConfigError(f"prompt file {path} has no prompt for class(es) {', '.join(missing)}; add a line for each")
+    return prompts
+
+
+def parse_prompt_lines(lines: Sequence[tuple[str, str]], classes: Sequence[str] | None = None) -> dict[str, list[str]]:
+    """(where, 'class: prompt') lines → class → prompts; see :func:`read_prompt_file`."""
+    prompts: dict[str, list[str]] = {name: [] for name in classes or []}
+    for where, line in lines:
         if not line.strip():
             raise ConfigError(f"{where} is empty; write one 'class: prompt' per line (# starts a comment)")
         if line.lstrip().startswith("#"):
             continue
         name, colon, text = line.partition(":")
         name, text = name.strip(), text.strip()
-        if not colon or not text:
+        if not colon or not name or not text:
             raise ConfigError(f"{where}: {line.strip()!r} is not 'class: prompt'; write the class, a colon, the prompt")
-        if name not in prompts:
+        if classes is not None and name not in prompts:
             raise ConfigError(f"{where}: unknown class {name!r}; the classes are {', '.join(classes)}")
-        if text not in prompts[name]:
-            prompts[name].append(text)
-    missing = [name for name, texts in prompts.items() if not texts]
-    if missing:
-        raise ConfigError(f"prompt file {path} has no prompt for class(es) {', '.join(missing)}; add a line for each")
+        texts = prompts.setdefault(name, [])
+        if text not in texts:
+            texts.append(text)
     return prompts

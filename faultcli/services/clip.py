@@ -12,34 +12,36 @@ from faultcli.errors import CheckpointError, ConfigError
 from faultcli.progress import Reporter
 
 
-def parse_prompts(lines: list[str], where: str = "--prompt") -> dict[str, list[str]]:
-    """'class: prompt' lines → class → prompts, classes in the order they first appear."""
-    prompts: dict[str, list[str]] = {}
-    for line in lines:
-        name, colon, text = line.partition(":")
-        name, text = name.strip(), text.strip()
-        if not colon or not name or not text:
-            raise ConfigError(f"{where} {line!r} is not 'class: prompt'; write the class, a colon, the prompt")
-        prompts.setdefault(name, [])
-        if text not in prompts[name]:
-            prompts[name].append(text)
-    return prompts
-
-
 def read_prompts(lines: list[str], file: Path | None) -> dict[str, list[str]]:
-    """Prompts from --prompt options and a prompt file (its format: see clip.prompts.read_prompt_file)."""
-    prompts = parse_prompts(lines)
-    if file is not None:
-        from faultcli.clip.prompts import read_prompt_file
+    """Class → prompts from ``--prompt`` options and a prompt file (clip.prompts.read_prompt_file's format);
+    the classes are the ones they name, in the order they first appear."""
+    from faultcli.clip.prompts import parse_prompt_lines, read_prompt_file
 
-        try:
-            text = Path(file).read_text(encoding="utf-8").splitlines()
-        except OSError:
-            raise ConfigError(f"prompt file {file} does not exist or cannot be read; fix the path") from None
-        names = list(dict.fromkeys(line.partition(":")[0].strip() for line in text if line.strip()[:1] != "#"))
-        for name, texts in read_prompt_file(file, [n for n in names if n]).items():
-            prompts.setdefault(name, []).extend(t for t in texts if t not in prompts.get(name, []))
+    prompts = parse_prompt_lines([("--prompt", line) for line in lines])
+    for name, texts in (read_prompt_file(file) if file is not None else {}).items():
+        prompts.setdefault(name, []).extend(t for t in texts if t not in prompts[name])
     return prompts
+
+
+def clip_eval_config(
+    checkpoint: Path,
+    prompts: list[str],
+    prompt_file: Path | None,
+    recipe: Path | None,
+    overrides: list[str] | None,
+    reporter: Reporter,
+) -> tuple[dict[str, Any], Config]:
+    """A clip checkpoint (its classes described anew when prompts are given) and its evaluation config."""
+    from faultcli.services.common import resolve_config
+    from faultcli.services.evaluate import load_checkpoint_or_run, state_config
+
+    state = load_checkpoint_or_run(checkpoint)
+    if state.get("task") != "clip":
+        raise CheckpointError(f"{checkpoint} is a {state.get('task')} checkpoint; clip eval needs a clip run")
+    if prompts or prompt_file:
+        base = resolve_config(None, [], base=dict(state["config"]))
+        state = reprompt(state, read_prompts(prompts, prompt_file), base, reporter)
+    return state, state_config(state, recipe, overrides)
 
 
 def reprompt(state: dict[str, Any], prompts: dict[str, list[str]], cfg: Config, reporter: Reporter) -> dict[str, Any]:
@@ -47,8 +49,6 @@ def reprompt(state: dict[str, Any], prompts: dict[str, list[str]], cfg: Config, 
     from faultcli.clip.text import PromptBank, TransformerTextEncoder
 
     kwargs = state["model_kwargs"]
-    if state.get("task") != "clip":
-        raise CheckpointError(f"the checkpoint is a {state.get('task')} checkpoint; clip eval needs a clip one")
     if kwargs.get("text") != "frozen":
         raise ConfigError(
             "this model's text encoder is an LSTM trained on its own prompts; new descriptions need a "

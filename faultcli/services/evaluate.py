@@ -22,10 +22,15 @@ def load_checkpoint_or_run(checkpoint: Path) -> dict[str, Any]:
 def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str] | None) -> tuple[dict, Config]:
     """The checkpoint's own config, under the recipe and overrides, with its class list pinned."""
     state = load_checkpoint_or_run(checkpoint)
+    return state, state_config(state, recipe, overrides)
+
+
+def state_config(state: dict[str, Any], recipe: Path | None, overrides: list[str] | None) -> Config:
+    """A loaded checkpoint's config under the recipe and overrides, with its class list pinned."""
     base = dict(state["config"])
     # the checkpoint's classes, in its order; a folder holding only some of them is fine
     base["data"] = {**base["data"], "classes": list(state["classes"]), "allow_missing_classes": True}
-    return state, resolve_config(recipe, overrides, base=base)
+    return resolve_config(recipe, overrides, base=base)
 
 
 def run_eval(
