@@ -19,7 +19,6 @@ class ClipData(ClassificationData):
     """Classification data whose train and val splits hold only the seen classes' windows."""
 
     seen: list[int] = dataclasses.field(default_factory=list)
-    prompts: dict[str, list[str]] = dataclasses.field(default_factory=dict)
 
     def rows(self, split: str) -> np.ndarray:
         rows = super().rows(split)
@@ -84,7 +83,7 @@ def clip_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
     c = cfg.clip
     seen = seen_classes(cfg, classes)
     notes: list[str] = []
-    # evaluating a checkpoint: its model holds the class texts (the task fills ``prompts`` from it)
+    # evaluating a checkpoint: its model holds the class texts
     prompts = {} if data_info else recipe_prompts(cfg, classes, notes)
     for note in notes:
         reporter.info(note)
@@ -110,4 +109,4 @@ def clip_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
         hooks_kwargs={"seen": seen},
         init_kwargs={**base.init_kwargs, **init},
     )
-    return ClipData(**fields, seen=seen, prompts=prompts)
+    return ClipData(**fields, seen=seen)

@@ -62,9 +62,11 @@ class ClipClassifier(Classifier):
         adapter_bottleneck: int = 0,
         adapter_ratio: float = 0.2,
         train_adapters_only: bool = False,
+        prompts: list[list[str]] | None = None,
     ) -> None:
         super().__init__()
         self.encoder, self.texts = encoder, texts
+        self.prompts = prompts or []  # each class's descriptions, for reports
         self.num_features = int(encoder.num_features)
         self.signal_proj = nn.Linear(self.num_features, embed_dim)
         self.text_proj = nn.Linear(text_dim, embed_dim)
@@ -137,4 +139,5 @@ def clip_classifier(
         adapter_bottleneck=adapter_bottleneck,
         adapter_ratio=adapter_ratio,
         train_adapters_only=train_adapters_only,
+        prompts=prompts,
     )

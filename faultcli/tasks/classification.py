@@ -135,7 +135,12 @@ class ClassificationTask(Task):
         if len(rows) == 0:
             raise DataError(f"the {split} split is empty; nothing to evaluate — choose another --split")
         pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter, data.tta_flip)
-        return write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
+        detail = write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
+        return {**detail, **self.report_extras(cfg, model, data, pred, out)}
+
+    def report_extras(self, cfg: Config, model, data: ClassificationData, pred: dict, out: Path) -> dict[str, Any]:
+        """Figures and files a kind of classifier adds to the report of one model's predictions ``pred``."""
+        return {}
 
     def summary(self, cfg: Config, data: ClassificationData, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
         return {
@@ -173,6 +178,7 @@ class ClassificationTask(Task):
         title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
         if len(states) == 1:
             detail = write_report(out, data, rows, preds[0], cfg, title, temperatures[0], states[0].get("history"))
+            detail.update(self.report_extras(cfg, model, data, preds[0], out))
         else:  # the members' temperatures are applied before averaging
             title += f" (ensemble of {len(states)} checkpoints)"
             detail = write_report(out, data, rows, average_members(preds, temperatures), cfg, title)

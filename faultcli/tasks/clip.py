@@ -69,33 +69,16 @@ class ClipTask(ClassificationTask):
             f"classes{unseen}, {len(data.rows('train'))} train / {len(data.rows('val'))} val windows, device {device}"
         )
 
-    def evaluate(self, cfg, model, data, split, out: Path, fitted, device, reporter, title, history=None) -> dict:
-        from faultcli.classification.report import predict_rows, write_report
+    def report_extras(self, cfg: Config, model, data, pred: dict, out: Path) -> dict[str, Any]:
+        """The zero-shot figures, the class prompts and one t-SNE of window and class-text embeddings."""
         from faultcli.clip.zeroshot import zero_shot_figures
 
-        rows = data.rows(split)
-        pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter)
-        detail = write_report(out, data, rows, pred, cfg, title, float(fitted.get("temperature", 1.0)), history)
-        detail.update(zero_shot_figures(pred["logits"], pred["y"], data.seen))
-        if len(rows) >= 10:
-            detail.setdefault("files", {})["tsne_signal_text"] = signal_text_tsne(model, pred, data, cfg, out).name
-        (out / "prompts.json").write_text(json.dumps(data.prompts, indent=2, ensure_ascii=False))
-        return detail
-
-    def evaluate_checkpoints(self, states, cfg, split, out: Path, reporter, device) -> dict[str, Any]:
-        """One checkpoint (its class texts, or new ones from clip eval --prompt), with the zero-shot figures."""
-        from faultcli.services.common import load_trained_model
-        from faultcli.tasks.classification import check_compatible
-
-        if len(states) > 1:
-            raise ConfigError("clip checkpoints are evaluated one at a time; pass one --checkpoint")
-        state = states[0]
-        data = self.build_data(cfg, reporter, state.get("data_info") or None)
-        data.prompts = {k: list(p) for k, p in zip(state["classes"], state["model_kwargs"]["prompts"], strict=True)}
-        check_compatible(state, data, cfg)
-        model = load_trained_model(state, device)
-        title = f"Evaluation of {cfg.name or 'checkpoint'} on {split}"
-        return self.evaluate(cfg, model, data, split, out, state, device, reporter, title, state.get("history"))
+        extras: dict[str, Any] = zero_shot_figures(pred["logits"], pred["y"], data.seen)
+        prompts = dict(zip(data.classes, model.prompts, strict=True))
+        (out / "prompts.json").write_text(json.dumps(prompts, indent=2, ensure_ascii=False))
+        if len(pred["y"]) >= 10:
+            extras["tsne_signal_text"] = signal_text_tsne(model, pred, data, cfg, out).name
+        return extras
 
     def summary(self, cfg: Config, data, test: dict[str, Any], fitted: dict[str, Any]) -> dict:
         out = super().summary(cfg, data, test, fitted)
