@@ -249,7 +249,15 @@ class ClipConfig:
 @dataclass
 class TrainConfig:
     epochs: int = opt(30, "maximum epochs", min=1)
-    batch_size: int = opt(64, "samples per batch", min=1)
+    batch_size: int = opt(64, "samples per batch and process (under torchrun each process takes this many)", min=1)
+    accumulate: int = opt(
+        1,
+        "batches whose gradients add up before each optimiser step (effective batch = batch × processes × this)",
+        min=1,
+    )
+    sync_batchnorm: bool = opt(
+        False, "under torchrun, BatchNorm statistics over every process's batch (SyncBatchNorm) instead of each one's"
+    )
     lr: float = opt(1e-3, "peak learning rate (AdamW)", min=0.0)
     init: str = opt("", "start from the weights of this run folder or .pt file (those whose names and shapes match)")
     freeze_epochs: int = opt(
