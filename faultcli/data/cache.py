@@ -1,7 +1,11 @@
-"""The prepared-dataset cache: where it lives, how a dataset is keyed, and publishing a folder atomically.
+"""The prepared-dataset cache: where it lives, how a dataset is keyed, publishing a folder atomically, and
+1-D arrays written and read piecewise.
 
 Shared by the vibration and image data layers. A prepared dataset is the folder ``<root>/<kind>/<key>/``;
 it is written into a staging folder beside it and renamed into place, so readers never see half of one.
+Datasets may be larger than memory: ``NpyAppender`` writes an array chunk by chunk and ``NpySpans`` reads
+spans of it with ``os.pread``, so neither holds the array nor maps it (mapped pages that were read count in
+the process's resident memory until the kernel reclaims them).
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+from numpy.lib import format as npy
 
 # keys of the [data] section that say where things are cached, not what the data is
 _NOT_IN_KEY = ("cache_dir",)
@@ -68,3 +75,90 @@ def publish_folder(tmp_dir: Path, final_dir: Path) -> Path:
         # same key means same content: the one already there is as good as ours
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return final_dir
+
+
+class NpyAppender:
+    """A 1-D ``.npy`` file written one chunk at a time through a file handle: the same bytes as ``np.save``
+    of the chunks concatenated, with one chunk in memory at a time. ``close()`` writes the final shape."""
+
+    def __init__(self, path: Path, dtype: Any = np.float32) -> None:
+        self.path, self.dtype, self.size = Path(path), np.dtype(dtype), 0
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
+        # numpy pads a 1-D header so its length does not depend on the shape: rewritten in place at close
+        self._data_offset = self._write_header()
+
+    def _write_header(self) -> int:
+        self._file.seek(0)
+        header = {"descr": npy.dtype_to_descr(self.dtype), "fortran_order": False, "shape": (self.size,)}
+        npy.write_array_header_1_0(self._file, header)
+        return self._file.tell()
+
+    def append(self, chunk: np.ndarray) -> None:
+        data = np.ascontiguousarray(chunk, dtype=self.dtype).reshape(-1)
+        self._file.write(memoryview(data).cast("B"))
+        self.size += data.size
+
+    def close(self) -> Path:
+        end = self._file.tell()
+        try:
+            if self._write_header() != self._data_offset:
+                raise RuntimeError(f"the .npy header of {self.path} changed length; the file is not valid")
+        finally:
+            self._file.seek(end)
+            self._file.close()
+        return self.path
+
+
+class NpySpans:
+    """Spans and windows of a 1-D ``.npy`` file read with ``os.pread``: the bytes come through the page cache
+    without mapping the file, so a process that reads the whole file over time keeps a bounded resident size."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        with open(self.path, "rb") as handle:
+            version = npy.read_magic(handle)
+            read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+            shape, fortran, dtype = read_header(handle)
+            self.offset = handle.tell()
+        if len(shape) != 1:
+            raise ValueError(f"{self.path} holds a {len(shape)}-D array; a 1-D one is read by spans")
+        self.size, self.dtype = int(shape[0]), np.dtype(dtype)
+        self._fd: int | None = None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_fd": None}  # a descriptor does not cross processes: each opens its own
+
+    def __del__(self) -> None:
+        if getattr(self, "_fd", None) is not None:
+            os.close(self._fd)
+
+    def _read_into(self, out: np.ndarray, start: int) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDONLY)
+        view, pos = memoryview(out).cast("B"), self.offset + start * self.dtype.itemsize
+        while len(view):
+            got = os.preadv(self._fd, [view], pos)
+            if got == 0:
+                raise ValueError(f"{self.path} ends before sample {start + out.size}; the file is truncated")
+            view, pos = view[got:], pos + got
+
+    def read(self, start: int, count: int) -> np.ndarray:
+        """Samples ``[start, start + count)``."""
+        if start < 0 or count < 0 or start + count > self.size:
+            raise IndexError(f"span [{start}, {start + count}) outside the {self.size} samples of {self.path}")
+        out = np.empty(count, dtype=self.dtype)
+        self._read_into(out, start)
+        return out
+
+    def windows(self, starts: np.ndarray, length: int) -> np.ndarray:
+        """(n, length): the ``length`` samples from each start, one read per window."""
+        starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+        if starts.size and (starts.min() < 0 or starts.max() + length > self.size):
+            raise IndexError(f"a window of {length} samples falls outside the {self.size} samples of {self.path}")
+        out = np.empty((starts.size, length), dtype=self.dtype)
+        for row, start in zip(out, starts.tolist(), strict=True):
+            self._read_into(row, start)
+        return out

@@ -2,6 +2,11 @@
 
 The folder format is the contract in docs/architecture.md ("Prepared datasets"). Relative
 ``data.root`` and ``data.cache_dir`` paths are taken from the current working directory.
+
+Datasets may be larger than memory: preparing one holds one file's recordings at a time (the signals are
+appended to ``signals.npy`` as they are read) and takes the normalisation statistics in one streaming pass;
+training reads each batch's windows with ``os.pread`` (``cache.NpySpans``), so resident memory does not
+grow with the dataset.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from faultcli.data.rates import read_recordings
 from faultcli.data.rates import resample as resample  # re-exported: part of this module's surface
 from faultcli.data.readers import find_files, format_of, is_window_piece
 from faultcli.data.splits import SPLITS, by_path_rule, path_roles, plan_segments
-from faultcli.data.windows import cut_windows
+from faultcli.data.windows import cut_windows, window_norm, window_sums
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import NullReporter, Reporter
 
@@ -41,8 +46,12 @@ class VibrationDataset:
     manifest: dict[str, Any]
     recordings: pd.DataFrame
     windows: np.ndarray  # int64 (N, 4): recording, start, class_index, split (or fold)
-    signals: np.ndarray  # float32 1-D, memory-mapped
+    signals: np.ndarray  # float32 1-D, memory-mapped (for random access; batches read through ``spans``)
     cache_hit: bool = False
+    spans: cache.NpySpans | None = None  # the same samples, read without mapping them
+
+    def __post_init__(self) -> None:
+        self._offsets = self.recordings["offset"].to_numpy(dtype=np.int64)
 
     @classmethod
     def load(cls, folder: Path) -> VibrationDataset:
@@ -53,7 +62,8 @@ class VibrationDataset:
         recordings = pd.read_csv(folder / "recordings.csv").sort_values("recording", ignore_index=True)
         windows = np.load(folder / "windows.npy")
         signals = np.load(folder / "signals.npy", mmap_mode="r")
-        return cls(path=folder, manifest=manifest, recordings=recordings, windows=windows, signals=signals)
+        spans = cache.NpySpans(folder / "signals.npy")
+        return cls(folder, manifest, recordings, windows, signals, spans=spans)
 
     @property
     def classes(self) -> list[str]:
@@ -92,8 +102,9 @@ class VibrationDataset:
     def signals_for(self, rows: np.ndarray) -> np.ndarray:
         """Raw (not normalised) float32 windows, shape (n, window)."""
         w = self.windows[np.asarray(rows, dtype=np.int64)]
-        offsets = self.recordings["offset"].to_numpy(dtype=np.int64)
-        starts = offsets[w[:, 0]] + w[:, 1]
+        starts = self._offsets[w[:, 0]] + w[:, 1]
+        if self.spans is not None:  # read, not mapped: pages read stay out of this process's resident memory
+            return self.spans.windows(starts, self.window)
         return np.asarray(self.signals[starts[:, None] + np.arange(self.window)], dtype=np.float32)
 
     def labels_for(self, rows: np.ndarray) -> np.ndarray:
@@ -190,20 +201,6 @@ def _check_counts(d: DataConfig, counts: dict[str, dict[str, int]], required: li
                 raise DataError(f"class {name!r} has no windows in the {split} split (data.split = {d.split}); {hint}")
 
 
-def _train_norm(signals: np.ndarray, offsets: np.ndarray, windows: np.ndarray, window: int) -> dict[str, float]:
-    """Mean and std over every sample of every given window, overlaps counted as often as they occur."""
-    if len(windows) == 0:
-        return {"mean": 0.0, "std": 1.0}
-    x = signals.astype(np.float64)
-    cs = np.concatenate([[0.0], np.cumsum(x)])
-    cs2 = np.concatenate([[0.0], np.cumsum(x * x)])
-    pos = offsets[windows[:, 0]] + windows[:, 1]
-    n = len(windows) * window
-    mean = (cs[pos + window] - cs[pos]).sum() / n
-    var = max((cs2[pos + window] - cs2[pos]).sum() / n - mean * mean, 0.0)
-    return {"mean": float(mean), "std": float(np.sqrt(var)) or 1.0}
-
-
 PREWINDOWED_RULE = (
     "each column is taken as one window of one recording, the columns in time order: no window spans two "
     "columns, and a split keeps a file's columns whole (a time cut falls between columns, in column order)"
@@ -227,9 +224,11 @@ def _sources(d: DataConfig, table: pd.DataFrame) -> tuple[list[Any], list[str]]:
 
 
 def _split_windows(
-    d: DataConfig, table: pd.DataFrame, classes: list[str], signals: np.ndarray
+    d: DataConfig, table: pd.DataFrame, classes: list[str], signals: cache.NpySpans
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Windows (N, 4) and the manifest keys that describe the split: counts, norm, folds, notes."""
+    """Windows (N, 4) and the manifest keys that describe the split: counts, norm, folds, notes.
+
+    The statistics of any subset of windows are sums of per-window sums taken in one streaming pass."""
     conditions = None
     if d.split == "by-condition":
         if d.condition not in table.columns:
@@ -257,6 +256,7 @@ def _split_windows(
     cut = cut_windows(plan, d.window, d.step)
     windows = np.column_stack([cut[:, 0], cut[:, 1], table["class_index"].to_numpy()[cut[:, 0]], cut[:, 2]])
     offsets = table["offset"].to_numpy(dtype=np.int64)
+    sums, squares = window_sums(signals.read, len(signals), offsets[windows[:, 0]] + windows[:, 1], d.window)
     info: dict[str, Any] = {"split": d.split, "notes": []}
     if prewindowed:
         how = d.csv_layout + ("" if d.csv_layout == "columns" else ": several value columns")
@@ -279,9 +279,8 @@ def _split_windows(
         counts = _counts(windows, classes, names)
         _check_counts(d, counts, names)
         held_out = [[k, (k + 1) % d.folds] for k in range(d.folds)]  # test and val folds of run k
-        info["norm_folds"] = [
-            _train_norm(signals, offsets, windows[~np.isin(windows[:, 3], held)], d.window) for held in held_out
-        ]
+        train = [~np.isin(windows[:, 3], held) for held in held_out]
+        info["norm_folds"] = [window_norm(sums[rows], squares[rows], d.window) for rows in train]
         info.update(folds=d.folds, fold=max(d.fold, 0))
         info["norm"] = info["norm_folds"][info["fold"]]
     else:
@@ -297,17 +296,49 @@ def _split_windows(
                 info["missing"] = {"test": absent}
                 info["notes"].append(f"classes absent from the test conditions: {', '.join(absent)}")
         _check_counts(d, counts, required)
-        info["norm"] = _train_norm(signals, offsets, windows[windows[:, 3] == 0], d.window)
+        train = windows[:, 3] == 0
+        info["norm"] = window_norm(sums[train], squares[train], d.window)
     info["counts"] = counts
     if not info["notes"]:
         del info["notes"]
     return windows.astype(np.int64), info
 
 
-def _write(
-    folder: Path, signals: np.ndarray, table: pd.DataFrame, windows: np.ndarray, manifest: dict[str, Any]
-) -> None:
-    np.save(folder / "signals.npy", signals.astype(np.float32))
+def _read_signals(
+    d: DataConfig, entries: list[dict[str, Any]], classes: list[str], reporter: Reporter, evaluating: bool, out: Path
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The recordings table and the reading's notes; the signals go to ``out`` (``signals.npy``) file by file,
+    so memory holds one file's recordings, not the dataset's."""
+    writer = cache.NpyAppender(out, np.float32)
+    try:
+        if evaluating:
+            # a file skipped while evaluating is listed in notes of one read over every file
+            table, signals, notes = read_recordings(d, entries, classes, reporter, evaluating)
+            writer.append(signals)
+            return table, notes
+        tables, notes = [], {"skipped": [], "rate_sources": {}, "rate_warnings": []}
+        with reporter.task("reading", total=len(entries)) as task:
+            for entry in entries:
+                part, signals, got = read_recordings(d, [entry], classes, NullReporter(), evaluating)
+                part["recording"] += sum(len(t) for t in tables)
+                part["offset"] += writer.size
+                writer.append(signals)
+                tables.append(part)
+                notes["skipped"] += got["skipped"]
+                notes["rate_warnings"] += got["rate_warnings"]
+                for source, n in got["rate_sources"].items():
+                    notes["rate_sources"][source] = notes["rate_sources"].get(source, 0) + n
+                task.advance()
+        table = pd.concat(tables, ignore_index=True)
+        # the reader's column order: the fixed columns first, the other metadata sorted by name
+        head = [c for c in tables[0].columns if c in labels.RESERVED or c in labels.METADATA]
+        return table[head + sorted(c for c in table.columns if c not in head)], notes
+    finally:
+        writer.close()
+
+
+def _write(folder: Path, table: pd.DataFrame, windows: np.ndarray, manifest: dict[str, Any]) -> None:
+    """Everything but ``signals.npy``, which ``_read_signals`` wrote."""
     np.save(folder / "windows.npy", windows.astype(np.int64))
     table.to_csv(folder / "recordings.csv", index=False)
     # last: its presence marks a complete folder (the folder itself is published by one rename)
@@ -369,27 +400,27 @@ def prepare_vibration(
         _log_notes(ds.manifest, reporter)
         return ds
 
-    table, signals, notes = read_recordings(d, entries, classes, reporter, evaluating)
-    windows, info = _split_windows(d, table, classes, signals)
-    manifest = {
-        "kind": KIND,
-        "key": key,
-        "format_version": FORMAT_VERSION,
-        "classes": classes,
-        "sample_rate": d.sample_rate,
-        "window": d.window,
-        "step": d.step,
-        "channel": d.channel,
-        "root": str(root.resolve()),
-        "n_recordings": len(table),
-        "sources": [{"file": e["rel"], "sha1": e["sha1"]} for e in entries],
-        **info,
-        **notes,
-        "skipped": skipped + notes["skipped"],
-    }
     staging = cache.staging_dir(root_dir)
     try:
-        _write(staging, signals, table, windows, manifest)
+        table, notes = _read_signals(d, entries, classes, reporter, evaluating, staging / "signals.npy")
+        windows, info = _split_windows(d, table, classes, cache.NpySpans(staging / "signals.npy"))
+        manifest = {
+            "kind": KIND,
+            "key": key,
+            "format_version": FORMAT_VERSION,
+            "classes": classes,
+            "sample_rate": d.sample_rate,
+            "window": d.window,
+            "step": d.step,
+            "channel": d.channel,
+            "root": str(root.resolve()),
+            "n_recordings": len(table),
+            "sources": [{"file": e["rel"], "sha1": e["sha1"]} for e in entries],
+            **info,
+            **notes,
+            "skipped": skipped + notes["skipped"],
+        }
+        _write(staging, table, windows, manifest)
         cache.publish_folder(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
