@@ -2,7 +2,15 @@
 
 
 class UserError(Exception):
-    """Bad input: a missing file, a wrong shape, a bad recipe key. The message says what to do."""
+    """Bad input: a missing file, a wrong shape, a bad recipe key. The message says what to do.
+
+    The message is always one line: text quoted from a library (a parser's multi-line report) is joined
+    with "; ", so the CLI's one ``error:`` line holds all of it.
+    """
+
+    def __str__(self) -> str:
+        lines = [line.strip() for line in super().__str__().splitlines()]
+        return "; ".join(line for line in lines if line) or f"{type(self).__name__} (no details given)"
 
 
 class ConfigError(UserError):

@@ -40,7 +40,8 @@ class _PlainTask:
             self.last = now
             info = "  ".join(f"{k} {_fmt(v)}" for k, v in fields.items())
             of = f"/{self.total}" if self.total else ""
-            console.print(f"{self.description} {self.done}{of} {info}".rstrip(), highlight=False, soft_wrap=True)
+            line = f"{self.description} {self.done}{of} {info}".rstrip()
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _fmt(value: Any) -> str:
@@ -59,26 +60,27 @@ class ConsoleReporter:
             yield _PlainTask(description, total)
             return
         columns = [
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TimeRemainingColumn(),
-            TextColumn("{task.fields[info]}"),
+            TextColumn("{task.fields[info]}", markup=False),
         ]
         with Progress(*columns, console=console, transient=False) as progress:
             yield _RichTask(progress, progress.add_task(description, total=total, info=""))
 
     def info(self, message: str) -> None:
-        console.print(message, highlight=False, soft_wrap=True)
+        # notes and warnings quote paths and values: text, never markup (a name such as "[/x]" prints as is)
+        console.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(title=title)
+    table = Table(title=Text(title))
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right")
+        table.add_column(Text(name), justify="left" if i == 0 else "right")
     for row in rows:
-        table.add_row(*[_fmt(v) for v in row])
+        table.add_row(*[Text(_fmt(v)) for v in row])
     console.print(table)
 
 
@@ -95,7 +97,12 @@ def print_summary(
     """A run's headline figures (those of ``keys`` it has) and where its folder is."""
     rows = [[k, summary[k]] for k in keys if k in summary] + (extra_rows or [])
     print_table(title, ["figure", "value"], rows)
-    console.print(f"run folder: [bold]{run_path}[/]", highlight=False)
+    print_path("run folder", run_path)
+
+
+def print_path(label: str, path: Any) -> None:
+    """``label: path`` with the path in bold, printed as text (brackets in a folder name stay as they are)."""
+    console.print(Text.assemble(f"{label}: ", (str(path), "bold")), highlight=False, soft_wrap=True)
 
 
 def report_error(message: str) -> None:

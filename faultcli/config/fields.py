@@ -6,6 +6,8 @@ import types
 from dataclasses import field
 from typing import Any
 
+MAX_RATE = 10_000_000  # Hz: the highest sampling rate a recipe may name
+
 
 def opt(
     default: Any,

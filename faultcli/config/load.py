@@ -14,8 +14,12 @@ from typing import Any
 
 import tomli_w
 
+from faultcli.config.fields import MAX_RATE
 from faultcli.config.schema import TASK_SECTIONS, Config
 from faultcli.errors import ConfigError
+
+MAX_EXTENDS = 32  # recipes in one 'extends' chain; a longer one is a mistake (and would exhaust the stack)
+INT_LIMIT = 2**31 - 1  # integer keys without a range of their own stay within 32 bits
 
 
 def read_recipe(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
@@ -25,12 +29,16 @@ def read_recipe(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"recipe {path} not found; pass an existing .toml file (see recipes/)")
     if path.resolve() in _seen:
         raise ConfigError(f"recipe {path} extends itself in a loop; remove one 'extends'")
+    if len(_seen) >= MAX_EXTENDS:
+        raise ConfigError(f"recipe {path} is more than {MAX_EXTENDS} 'extends' deep; shorten the chain")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"recipe {path} is not UTF-8 text; save it as UTF-8 (a TOML file)") from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"recipe {path} is not valid TOML ({err}); fix the line it names") from None
+    except OSError as err:
+        raise ConfigError(f"recipe {path} cannot be read ({err.strerror or err}); check its permissions") from None
     parent = raw.pop("extends", None)
     if parent is None:
         return raw
@@ -74,6 +82,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise ConfigError(f"override {text!r} has no '='; write --set section.key=value")
     key, _, value = text.partition("=")
     key, value = key.strip(), value.strip()
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the terminal could not decode reach Python as lone surrogates
+        raise ConfigError(f"override {text!r} holds bytes that are not UTF-8; type it as UTF-8 text") from None
     if not key or any(not part for part in key.split(".")):
         raise ConfigError(f"override {text!r} has an empty key; write --set section.key=value")
     try:
@@ -144,6 +156,8 @@ def _check_value(value: Any, tp: Any, where: str, meta: dict[str, Any]) -> Any:
     if choices and value not in choices:
         raise ConfigError(f"{where} = {value!r} is not allowed; choose one of {', '.join(map(str, choices))}")
     lo, hi = meta.get("min"), meta.get("max")
+    if tp is int and hi is None:
+        hi = INT_LIMIT
     if lo is not None and value < lo or hi is not None and value > hi:
         bounds = f"≥ {lo}" if hi is None else f"between {lo} and {hi}"
         raise ConfigError(f"{where} = {value!r} is out of range; it must be {bounds}")
@@ -273,12 +287,25 @@ def _check_cross_fields(cfg: Config) -> None:
     if d.label_from == "regex" and "(?P<label>" not in d.label_regex:
         raise ConfigError("data.label_regex needs a named group (?P<label>...) when data.label_from = 'regex'")
     schedule = cfg.vibration.arcface_weight
+    for pair in schedule:
+        if len(pair) != 2 or pair[0] < 0 or pair[0] != int(pair[0]) or pair[1] < 0:
+            raise ConfigError(
+                f"vibration.arcface_weight entry {pair} must be [start_epoch, weight]: a whole epoch ≥ 0 and a "
+                "weight ≥ 0"
+            )
     for i, (start, _) in enumerate(schedule):
         if i and start <= schedule[i - 1][0]:
             raise ConfigError("vibration.arcface_weight must list [start_epoch, weight] pairs in rising epoch order")
-    for pair in schedule:
-        if len(pair) != 2:
-            raise ConfigError(f"vibration.arcface_weight entry {pair} must be [start_epoch, weight]")
+    rates = {"data.sample_rate": d.sample_rate, "data.source_rate": d.source_rate}
+    rates |= {"adapt.source_rate": cfg.adapt.source_rate, "pretrain.extra_rate": cfg.pretrain.extra_rate}
+    rates |= {f"data.rate_patterns {pattern!r}": rate for pattern, rate in d.rate_patterns.items()}
+    for key, rate in rates.items():
+        optional = key.endswith("_rate") and key != "data.sample_rate"  # 0 = unset
+        if not (optional and rate == 0) and not 1 <= rate <= MAX_RATE:
+            raise ConfigError(f"{key} = {rate} is not a sampling rate; give 1 to {MAX_RATE} Hz")
+    if d.image_size and max(d.image_size) > MAX_IMAGE_SIDE:
+        raise ConfigError(f"data.image_size = {d.image_size} is too large; each side must be ≤ {MAX_IMAGE_SIDE}")
+    _check_cache_dir(d.cache_dir)
     if d.preprocess:
         from faultcli.signal.preprocess import check_steps
 
@@ -286,6 +313,19 @@ def _check_cross_fields(cfg: Config) -> None:
     starts = [s.start_epoch for s in cfg.augment]
     if starts != sorted(starts):
         raise ConfigError("[[augment]] stages must be listed in rising start_epoch order")
+
+
+MAX_IMAGE_SIDE = 8192  # pixels: a larger resize target would not fit in memory for a dataset
+
+
+def _check_cache_dir(cache_dir: str) -> None:
+    """``data.cache_dir`` must be a folder or a path one can make: not a file, nor inside a file."""
+    if not cache_dir:
+        return
+    path = Path(cache_dir).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"data.cache_dir = {cache_dir!r}: {existing} is a file, not a folder; name a folder")
 
 
 def load_config(recipe: Path | None, overrides: list[str] | None = None, base: dict[str, Any] | None = None) -> Config:

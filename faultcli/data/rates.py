@@ -29,6 +29,9 @@ from faultcli.signal.preprocess import apply_steps
 # times a small factor) that puts the spectrum's line at the shaft frequency
 COMMON_RATES = (8000, 10000, 12000, 12800, 16000, 20000, 24000, 25600, 32000, 44100, 48000, 51200, 64000, 96000)
 SOURCES = ("file", "pattern", "explicit", "assumed")
+MIN_RATE, MAX_RATE = 1, 10_000_000  # Hz: any rate outside is a corrupt value, not a recorder's
+MAX_FACTOR = 64  # resampling by more than this (either way) means a wrong rate, and a huge or empty signal
+MAX_ABS = 1e12  # no sensor reads this much (g, m/s², volts or ADC counts): larger samples are corrupt bytes
 
 
 def full_path(path: str | Path) -> str:
@@ -66,25 +69,48 @@ def resolve_rate(
     mean unset. Raises ``DataError`` naming the file and the two ways to state the rate
     (``explicit_hint`` names the option of the calling command).
     """
-    if file_rate:
-        return int(round(file_rate)), "file"
+    if file_rate is not None:
+        return _checked_rate(file_rate, path, "the rate the file states"), "file"
     pattern_rate = rate_from_patterns(path, patterns)
-    if pattern_rate:
-        return pattern_rate, "pattern"
+    if pattern_rate is not None:
+        return _checked_rate(pattern_rate, path, "the data.rate_patterns rate for its path"), "pattern"
     if explicit:
-        return int(round(explicit)), "explicit"
+        return _checked_rate(explicit, path, f"the rate given ({explicit_hint})"), "explicit"
     if assumed:
-        return int(round(assumed)), "assumed"
+        return _checked_rate(assumed, path, "the assumed rate (data.sample_rate)"), "assumed"
     raise DataError(
         f"{path}: sampling rate unknown (the file does not state it and no data.rate_patterns regex matches "
         f"its path); state it with {explicit_hint} or add a data.rate_patterns entry for its path"
     )
 
 
-def resample(signal: np.ndarray, source_rate: float, target_rate: float) -> np.ndarray:
+def _checked_rate(rate: float, path: str | Path, how: str) -> int:
+    """A rate in whole Hz; NaN, zero, negative or absurd rates (a corrupt header, a typo) stop the read."""
+    if not (np.isfinite(rate) and MIN_RATE <= round(rate) <= MAX_RATE):
+        raise DataError(
+            f"{path}: {how} is {rate!r} Hz, not a sampling rate ({MIN_RATE} to {MAX_RATE} Hz); "
+            "fix the rate or skip the file with data.exclude"
+        )
+    return int(round(rate))
+
+
+def check_factor(source_rate: float, target_rate: float, where: str = "") -> None:
+    """Refuse a resampling factor beyond ``MAX_FACTOR`` either way: the rate is wrong, and the result would be
+    an enormous array or a handful of samples."""
+    factor = target_rate / source_rate if source_rate > 0 else float("inf")
+    if not (np.isfinite(factor) and 1 / MAX_FACTOR <= factor <= MAX_FACTOR):
+        place = f"{where}: " if where else ""
+        raise DataError(
+            f"{place}resampling from {source_rate:g} Hz to {target_rate:g} Hz is a factor beyond 1/{MAX_FACTOR} to "
+            f"{MAX_FACTOR}; check the recording's sampling rate and data.sample_rate"
+        )
+
+
+def resample(signal: np.ndarray, source_rate: float, target_rate: float, where: str = "") -> np.ndarray:
     """Polyphase resampling by the rational factor target/source (``scipy.signal.resample_poly``)."""
     if source_rate == target_rate:
         return signal
+    check_factor(source_rate, target_rate, where)
     from scipy.signal import resample_poly
 
     ratio = Fraction(target_rate / source_rate).limit_denominator(1000)
@@ -104,16 +130,25 @@ class RateRead:
 
 
 def read_file(path: Path, fmt: str, *, channel: str = "DE", csv_layout: str = "auto") -> list[RawRecording]:
-    """The recordings a file holds, as its reader returns them; non-finite samples are a DataError."""
+    """The recordings a file holds, as its reader returns them (float64); non-finite samples, and samples
+    beyond ``MAX_ABS`` (which would also overflow float32 arithmetic later), are a DataError."""
     out = reader_for(fmt)(path, channel=channel, csv_layout=csv_layout)
     for raw in out:
+        raw.signal = np.asarray(raw.signal, dtype=np.float64)
+        where = str(path) + (f" [{raw.part}]" if raw.part else "")
         bad = np.flatnonzero(~np.isfinite(raw.signal))
         if bad.size:
-            where = str(path) + (f" [{raw.part}]" if raw.part else "")
             i = int(bad[0])
             raise DataError(
                 f"{where}: sample {i} is {raw.signal[i]} ({bad.size} non-finite values); clean the "
                 "recording or skip the file with data.exclude"
+            )
+        huge = np.flatnonzero(np.abs(raw.signal) > MAX_ABS)
+        if huge.size:
+            i = int(huge[0])
+            raise DataError(
+                f"{where}: sample {i} is {raw.signal[i]:g} ({huge.size} beyond ±{MAX_ABS:g}), not a measurement; "
+                "the file is likely corrupt: replace it or skip it with data.exclude"
             )
     return out
 
@@ -137,7 +172,12 @@ def at_rate(
         )
         where = str(path) + (f" [{raw.part}]" if raw.part else "")
         warning = check_shaft_line(raw.signal, rate, raw.rpm) if check else None
-        signal = resample(raw.signal, rate, target_rate).astype(np.float32)
+        signal = resample(raw.signal, rate, target_rate, where).astype(np.float32)
+        if not np.isfinite(signal).all():  # checked after the cast: float32 overflows where float64 did not
+            raise DataError(
+                f"{where}: samples overflow 32-bit floats at {target_rate} Hz; the file is likely corrupt: "
+                "replace it or skip it with data.exclude"
+            )
         out.append(RateRead(raw, where, rate, source, signal, f"{where}: {warning}" if warning else None))
     return out
 

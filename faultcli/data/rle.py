@@ -27,8 +27,11 @@ def decode(rle: str, height: int, width: int, where: str = "") -> np.ndarray:
         return mask.reshape((height, width), order="F")
     try:
         numbers = np.array(text.split(), dtype=np.int64)
-    except ValueError:
-        raise DataError(f"{place}run-length mask holds non-integers; write 'start length start length ...'") from None
+    except (ValueError, OverflowError):  # words, decimals, inf, 1e400, numbers beyond 64 bits
+        raise DataError(
+            f"{place}run-length mask holds non-integers or numbers beyond 64 bits; "
+            "write 'start length start length ...'"
+        ) from None
     if numbers.size % 2:
         raise DataError(
             f"{place}run-length mask has an odd count of numbers ({numbers.size}); it must be start/length pairs"
@@ -36,11 +39,14 @@ def decode(rle: str, height: int, width: int, where: str = "") -> np.ndarray:
     starts, lengths = numbers[0::2], numbers[1::2]
     if (starts < 1).any() or (lengths < 0).any():
         raise DataError(f"{place}run-length mask has a start below 1 or a negative length; starts are 1-based")
-    ends = starts - 1 + lengths
+    # starts and lengths are bounded before they are added, so the sum cannot wrap around 64 bits
+    too_far = np.maximum(starts - 1, lengths) > height * width
+    ends = np.where(too_far, height * width + 1, starts - 1 + lengths)
     if ends.max() > height * width:
+        k = int(np.argmax(ends > height * width))
         raise DataError(
-            f"{place}run-length mask runs past the image ({int(ends.max())} > {height}×{width} pixels); "
-            "check the image size or the column-major 1-based encoding"
+            f"{place}run-length mask runs past the image (run '{starts[k]} {lengths[k]}' on {height}×{width} = "
+            f"{height * width} pixels); check the image size or the column-major 1-based encoding"
         )
     for start, end in zip(starts - 1, ends, strict=True):
         mask[start:end] = 1

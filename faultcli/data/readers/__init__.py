@@ -40,6 +40,14 @@ class RawRecording:
 Reader = Callable[..., list[RawRecording]]
 
 
+def check_real_values(values: np.ndarray, path: Path, what: str) -> None:
+    """Refuse arrays that are not real numbers (text, objects, booleans, complex: a cast would drop parts)."""
+    kind = values.dtype.kind
+    if kind not in "iuf":
+        name = "complex" if kind == "c" else str(values.dtype)
+        raise DataError(f"{path}: {what} holds {name} values, not real numbers; save a real numeric array")
+
+
 def reader_for(fmt: str) -> Reader:
     """The registered vibration reader for ``fmt`` (mat, csv, xlsx, npy)."""
     # importing the modules registers them; done lazily so `import faultcli.data` stays light

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
+import sys
+import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,17 +71,55 @@ def map_label(raw: str | None, label_map: Mapping[str, str]) -> str | None:
     return None if raw is None else label_map.get(raw, raw)
 
 
-def decode_image(path: Path) -> np.ndarray | None:
-    """Decode to uint8 (H, W) gray or (H, W, 3) RGB; None if the file is not a readable image.
+# what libjpeg prints (instead of failing) when the entropy-coded data is damaged or cut short: the image
+# it returns then holds grey or smeared blocks, so such a file counts as undecodable
+_CORRUPT_JPEG = (b"Corrupt JPEG data", b"Premature end of JPEG file")
+_STDERR_LOCK = threading.Lock()
+
+
+def _imdecode_quietly(data: np.ndarray) -> tuple[np.ndarray | None, bytes]:
+    """``cv2.imdecode`` with the C decoders' stderr (libjpeg / libpng warnings, OpenCV's own log lines) caught
+    in a temporary file: kept off the terminal, and returned to tell corrupt data from clean."""
+    with _STDERR_LOCK, tempfile.TemporaryFile() as sink:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no stderr to redirect: decode as is
+            return cv2.imdecode(data, cv2.IMREAD_UNCHANGED), b""
+        try:
+            os.dup2(sink.fileno(), 2)
+            image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        sink.seek(0)
+        return image, sink.read(1 << 16)
+
+
+def decode_bytes(path: Path) -> np.ndarray | None:
+    """The image a file holds as OpenCV decodes it (BGR order, any depth); None if it is unreadable, not an
+    image, or a JPEG whose data the decoder reports as corrupt or cut short.
 
     Reads bytes first so that paths with spaces or non-ASCII characters work on every platform.
     """
     try:
         data = np.fromfile(path, dtype=np.uint8)
-    except OSError:
+    except (OSError, ValueError):
         return None
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if image is None or image.size == 0:
+    if not data.size:
+        return None
+    image, chatter = _imdecode_quietly(data)
+    if image is None or image.size == 0 or any(flag in chatter for flag in _CORRUPT_JPEG):
+        return None
+    if image.dtype.kind == "f" and not np.isfinite(image).all():  # float TIFF with NaN or inf pixels
+        return None
+    return image
+
+
+def decode_image(path: Path) -> np.ndarray | None:
+    """Decode to uint8 (H, W) gray or (H, W, 3) RGB; None if the file is not a readable image."""
+    image = decode_bytes(path)
+    if image is None:
         return None
     if image.dtype != np.uint8:  # 16-bit PNG/TIFF: scale to 8 bits
         image = cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from faultcli.errors import DataError
@@ -27,8 +28,10 @@ def read_labels_csv(path: Path) -> list[LabelRow]:
         raise DataError(f"labels CSV {path} not found; set data.labels_csv to an existing file")
     try:
         table = pd.read_csv(path, dtype={"file": str, "label": str}, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"labels CSV {path} cannot be read ({err}); write columns file,label[,value]") from None
+    except Exception as err:  # binary bytes, broken quoting: not a CSV
+        raise DataError(
+            f"labels CSV {path} cannot be read ({type(err).__name__}: {err}); write columns file,label[,value]"
+        ) from None
     table.columns = [str(c).strip().lower() for c in table.columns]
     missing = {"file", "label"} - set(table.columns)
     if missing:
@@ -40,6 +43,15 @@ def read_labels_csv(path: Path) -> list[LabelRow]:
         if "value" in table
         else pd.Series(float("nan"), index=table.index)
     )
+    # an empty value ranks last; a written one that is not a finite number would be a silent guess
+    written = table["value"].notna() if "value" in table else pd.Series(False, index=table.index)
+    bad = written & ~np.isfinite(values.astype(float))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"labels CSV {path}: row {i + 2} has value {table['value'].iat[i]!r}, not a finite number; "
+            "fix it or leave the cell empty"
+        )
     rows = []
     for i, (file, label, value) in enumerate(zip(table["file"], table["label"], values, strict=True)):
         if pd.isna(file) or pd.isna(label) or not str(label).strip():

@@ -7,11 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pandas as pd
 
-from faultcli.data.readers.images import find_images
+from faultcli.data.readers.images import decode_bytes, find_images
 from faultcli.errors import DataError
 from faultcli.registry import register
 
@@ -64,8 +63,7 @@ def pair_masks(image_dir: Path, mask_dir: Path, include: Sequence[str] = (), exc
 
 def read_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
     """A mask image → uint8 (H, W) in {0, 1}. Must match the image's (H, W) and hold only 0/255 or 0/1."""
-    data = np.fromfile(path, dtype=np.uint8)
-    mask = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
+    mask = decode_bytes(path)
     if mask is None:
         raise DataError(f"mask {path} cannot be decoded; replace it with a PNG of 0/255 values")
     if mask.ndim == 3:
@@ -106,11 +104,17 @@ def read_rle_csv(path: Path) -> list[RleRow]:
         raise DataError(f"RLE CSV {path} not found; set data.rle_csv to an existing file")
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"RLE CSV {path} cannot be read ({err}); write ImageId,ClassId,EncodedPixels") from None
+    except Exception as err:  # binary bytes, broken quoting, no header: not a CSV of masks
+        raise DataError(
+            f"RLE CSV {path} cannot be read ({type(err).__name__}: {err}); write ImageId,ClassId,EncodedPixels"
+        ) from None
     columns = {c.strip(): c for c in table.columns}
     if "ImageId_ClassId" in columns and "ImageId" not in columns:
         split = table[columns["ImageId_ClassId"]].str.rsplit("_", n=1, expand=True)
+        if split.shape[1] < 2 or split[1].isna().any():
+            raise DataError(
+                f"RLE CSV {path}: an ImageId_ClassId value has no '_<class>' suffix; write <image>_<class> in each row"
+            )
         images, class_ids = split[0], split[1]
     elif {"ImageId", "ClassId"} <= set(columns):
         images, class_ids = table[columns["ImageId"]], table[columns["ClassId"]]

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from faultcli.data.readers import RawRecording
+from faultcli.data.readers import RawRecording, check_real_values
 from faultcli.errors import DataError
 from faultcli.registry import register
 
@@ -37,7 +37,7 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _scalar(value: Any) -> float | None:
     arr = np.asarray(value)
-    if arr.size != 1 or not np.issubdtype(arr.dtype, np.number):
+    if arr.size != 1 or arr.dtype.kind not in "iuf":
         return None
     return float(arr.ravel()[0])
 
@@ -72,12 +72,14 @@ def read_mat(path: Path, *, channel: str = "DE", csv_layout: str = "auto") -> li
     keys = _load(Path(path))
     key, ident = _pick_key(Path(path), keys, channel)
     values = np.asarray(keys[key])
-    if not np.issubdtype(values.dtype, np.number) or values.size == 0:
-        raise DataError(f"{path}: variable {key} is not a numeric signal; check the file")
+    check_real_values(values, Path(path), f"variable {key}")
+    if values.size == 0:
+        raise DataError(f"{path}: variable {key} is empty; check the file or skip it with data.exclude")
     if values.ndim > 1 and sorted(values.shape)[-2] > 1:
         raise DataError(f"{path}: variable {key} has shape {values.shape}, expected one signal (N, 1)")
     rpm = _scalar(keys.get(f"{ident}RPM", keys.get("rpm", keys.get("RPM"))))
-    rate = next((r for k in _RATE_KEYS if k in keys and (r := _scalar(keys[k]))), None)
+    # a stated rate is passed on as stated (0, NaN, negative included): the rate rule refuses it by name
+    rate = next((r for k in _RATE_KEYS if k in keys and (r := _scalar(keys[k])) is not None), None)
     return [
         RawRecording(
             signal=values.astype(np.float64).ravel(),

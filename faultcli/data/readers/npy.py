@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faultcli.data.readers import RawRecording
+from faultcli.data.readers import RawRecording, check_real_values
 from faultcli.errors import DataError
 from faultcli.registry import register
 
@@ -21,8 +21,10 @@ def read_npy(path: Path, *, channel: str = "DE", csv_layout: str = "auto") -> li
             f"{path} is not a readable .npy array ({type(err).__name__}: {err}); "
             "save it with numpy.save or skip it with data.exclude"
         ) from None
-    if not np.issubdtype(values.dtype, np.number):
-        raise DataError(f"{path} holds {values.dtype} values, not numbers; save a numeric array")
+    if not isinstance(values, np.ndarray):  # np.load opens an .npz archive whatever the file is called
+        values.close()
+        raise DataError(f"{path} is an .npz archive named .npy; save one array with numpy.save or rename it .npz")
+    check_real_values(values, path, "the array")
     if values.ndim == 1:
         return [RawRecording(signal=values.astype(np.float64))]
     if values.ndim == 2:

@@ -23,12 +23,21 @@ class VocAnnotation:
         return [str(box["label"]) for box in self.boxes]
 
 
+MAX_COORD = 1 << 20  # pixels: no image is wider; larger box coordinates are corrupt
+
+
 def _number(node: ET.Element, tag: str, xml: Path) -> int:
     text = node.findtext(tag)
     try:
-        return int(round(float(text)))  # some tools write 12.0
+        value = float(text)  # some tools write 12.0
     except (TypeError, ValueError):
-        raise DataError(f"VOC file {xml}: <{tag}> is {text!r}, not a number; fix the box or remove the file") from None
+        value = float("nan")
+    if not -0.5 < value < MAX_COORD:  # NaN, inf, 1e400 and negative pixels too
+        raise DataError(
+            f"VOC file {xml}: <{tag}> is {text!r}, not a pixel coordinate (0 to {MAX_COORD}); "
+            "fix the box or remove the file"
+        )
+    return int(round(value))
 
 
 def read_voc(path: Path) -> VocAnnotation:
@@ -36,7 +45,7 @@ def read_voc(path: Path) -> VocAnnotation:
     path = Path(path)
     try:
         root = ET.parse(path).getroot()
-    except (ET.ParseError, OSError) as err:
+    except (ET.ParseError, OSError, ValueError) as err:
         raise DataError(f"VOC file {path} is not readable XML ({err}); fix or exclude it") from None
     if root.tag != "annotation":
         raise DataError(f"{path} is not a Pascal VOC file (root <{root.tag}>, expected <annotation>)")
@@ -47,7 +56,12 @@ def read_voc(path: Path) -> VocAnnotation:
         name = (obj.findtext("name") or "").strip()
         if box is None or not name:
             raise DataError(f"VOC file {path}: an <object> lacks <name> or <bndbox>; fix or exclude the file")
-        annotation.boxes.append({"label": name, **{t: _number(box, t, path) for t in ("xmin", "ymin", "xmax", "ymax")}})
+        coords = {t: _number(box, t, path) for t in ("xmin", "ymin", "xmax", "ymax")}
+        if coords["xmin"] > coords["xmax"] or coords["ymin"] > coords["ymax"]:
+            raise DataError(
+                f"VOC file {path}: box of {name!r} has xmin > xmax or ymin > ymax ({coords}); fix or exclude the file"
+            )
+        annotation.boxes.append({"label": name, **coords})
     return annotation
 
 
