@@ -244,25 +244,25 @@ def check_run_name(name: str) -> str:
 def check_out(out: Path) -> Path:
     """``--out``: a new folder that can be made where it is asked for; anything else is a one-line error."""
     out = Path(out)
-    if out.is_symlink():
+    full = Path(os.path.abspath(out))
+    existing = next(p for p in (full, *full.parents) if os.path.lexists(p))  # lexists: False on any OSError
+    try:
+        name_max = os.pathconf(existing if existing.is_dir() else existing.parent, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        name_max = 255
+    long = [p for p in full.parts if len(p.encode("utf-8")) > name_max]
+    if long or len(str(full).encode("utf-8")) >= 4096:
+        shown = (long[0] if long else str(full))[:40] + "…"
+        raise UserError(f"--out {shown} is longer than this file system allows ({name_max} bytes); use a shorter name")
+    if os.path.islink(out):
         what = "a symbolic link to a missing target" if not out.exists() else "a symbolic link"
         raise UserError(f"--out {out} is {what}; choose a new folder so nothing else is overwritten")
-    if out.exists():
+    if existing == full:
         raise UserError(f"--out {out} already exists; choose a new folder so no earlier run is overwritten")
-    full = Path(os.path.abspath(out))
-    existing = next(p for p in full.parents if os.path.lexists(p))
     if existing.is_symlink() and not existing.exists():
         raise UserError(f"--out {out} is under {existing}, a symbolic link to a missing target; choose another folder")
     if not existing.is_dir():
         raise UserError(f"--out {out} is under {existing}, which is a file; choose a folder path")
-    try:
-        name_max = os.pathconf(existing, "PC_NAME_MAX")
-    except (OSError, ValueError, AttributeError):
-        name_max = 255
-    long = [p for p in full.relative_to(existing).parts if len(p.encode("utf-8")) > name_max]
-    if long or len(str(full).encode("utf-8")) >= 4096:
-        shown = long[0][:40] + "…" if long else str(full)[:40] + "…"
-        raise UserError(f"--out {shown} is longer than this file system allows ({name_max} bytes); use a shorter name")
     if not os.access(existing, os.W_OK | os.X_OK):
         raise UserError(f"--out {out}: {existing} is read-only for you; choose a writable folder")
     return out
