@@ -307,25 +307,25 @@ def close_logger(logger: logging.Logger) -> None:
         logger.removeHandler(handler)
 
 
-def _make_folder(path: Path) -> list[Path]:
+def make_run_folder(path: Path) -> list[Path]:
     """Create ``path`` (which must be new) and its missing parents; returns the folders made, deepest first."""
     made = [p for p in (path, *path.parents) if not os.path.lexists(p)]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        _remove(path, made)
+        remove_run_folder(path, made)
         raise write_error(path.parent, err) from None
     try:
         path.mkdir()
     except FileExistsError:
         raise UserError(f"{path} already exists; choose a new folder so no earlier run is overwritten") from None
     except OSError as err:
-        _remove(path, made)
+        remove_run_folder(path, made)
         raise write_error(path, err) from None
     return made
 
 
-def _remove(path: Path, made: list[Path]) -> None:
+def remove_run_folder(path: Path, made: list[Path]) -> None:
     """Remove the run folder and the parents it made (if nothing else has appeared in them since); a folder
     this run did not make is never touched."""
     if path in made:
@@ -345,14 +345,14 @@ def open_run(path: Path, config_toml: str) -> Iterator[Run]:
     checkpoints are what the user needs to look at or resume from.
     """
     path = Path(path)
-    made = _make_folder(path)
+    made = make_run_folder(path)
     logger = logging.getLogger(f"faultcli.run.{path}")
     try:
         logger = make_logger(path)
         atomic_write_text(path / "config.toml", config_toml)
     except UserError:
         close_logger(logger)
-        _remove(path, made)
+        remove_run_folder(path, made)
         raise
     run = Run(path=path, logger=logger)
     try:
@@ -362,7 +362,7 @@ def open_run(path: Path, config_toml: str) -> Iterator[Run]:
             logger.error("%s", err)
         close_logger(logger)
         if not getattr(err, "keep_run", False):
-            _remove(path, made)
+            remove_run_folder(path, made)
         raise
     except BaseException:
         logger.exception("run failed")

@@ -168,3 +168,32 @@ def test_an_unwritable_run_log_is_one_line(tmp_path, monkeypatch):
     with pytest.raises(RunWriteError, match="run.log: Permission denied"), open_run(tmp_path / "run", ""):
         pass
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--name", "../../x", "not a plain folder name"),
+        ("--out", "file/run", "which is a file"),
+        ("--out", "dangling", "missing target"),
+        ("--out", "z" * 300, "longer than this file system allows"),
+    ],
+)
+def test_cli_refuses_bad_run_paths_with_one_line_and_exit_2(tmp_path, monkeypatch, capsys, flag, value, message):
+    import sys
+
+    from faultcli.cli.app import main
+    from tests.services.test_finetune import recipe
+
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "dangling").symlink_to(tmp_path / "missing")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "300")
+    before = sorted(os.listdir(tmp_path))
+    argv = ["faultcli", "finetune", "--recipe", str(recipe(tmp_path, "wdcnn")), flag, value]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as stop:
+        main()
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert sorted(os.listdir(tmp_path)) == sorted({*before, "data", "wdcnn.toml"})  # no run folder, no runs/
