@@ -133,6 +133,8 @@ def read_file(path: Path, fmt: str, *, channel: str = "DE", csv_layout: str = "a
     """The recordings a file holds, as its reader returns them (float64); non-finite samples, and samples
     beyond ``MAX_ABS`` (which would also overflow float32 arithmetic later), are a DataError."""
     out = reader_for(fmt)(path, channel=channel, csv_layout=csv_layout)
+    if not any(np.size(raw.signal) for raw in out):
+        raise DataError(f"{path} holds no samples; remove it or skip it with data.exclude")
     for raw in out:
         raw.signal = np.asarray(raw.signal, dtype=np.float64)
         where = str(path) + (f" [{raw.part}]" if raw.part else "")
