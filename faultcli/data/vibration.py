@@ -301,7 +301,7 @@ def _split_windows(
     info["counts"] = counts
     if not info["notes"]:
         del info["notes"]
-    return windows.astype(np.int64), info
+    return windows.astype(np.int64, copy=False), info
 
 
 def _read_signals(
@@ -339,7 +339,7 @@ def _read_signals(
 
 def _write(folder: Path, table: pd.DataFrame, windows: np.ndarray, manifest: dict[str, Any]) -> None:
     """Everything but ``signals.npy``, which ``_read_signals`` wrote."""
-    np.save(folder / "windows.npy", windows.astype(np.int64))
+    np.save(folder / "windows.npy", windows.astype(np.int64, copy=False))
     table.to_csv(folder / "recordings.csv", index=False)
     # last: its presence marks a complete folder (the folder itself is published by one rename)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

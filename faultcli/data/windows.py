@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-# samples per piece of the streaming pass: 32 MiB of float64 running sums
-CHUNK = 1 << 22
+# samples per piece of the streaming pass (about 40 MB of buffers)
+CHUNK = 1 << 20
 
 # (lo, hi, split): samples [lo, hi) of a recording belong to split (0/1/2, or a fold number)
 Segment = tuple[int, int, int]
@@ -41,33 +41,34 @@ def window_sums(
     ``read(start, count)`` returns samples of the concatenated signal (``total`` samples). Each sum is the
     difference of two float64 running sums (the prefix sums of the signal), carried from piece to piece so
     that the figures equal those of the prefix sums of the whole signal held at once; only one piece of
-    ``chunk`` samples and four floats per window are held.
+    ``chunk`` samples and seven numbers per window are held.
     """
     chunk = chunk or CHUNK
     starts = np.asarray(starts, dtype=np.int64)
-    ends = starts + window
-    # every prefix-sum position asked for, sorted once so that each piece finds its own by bisection
-    wanted = np.concatenate([starts, ends])
-    order = np.argsort(wanted, kind="stable")
-    sorted_pos = wanted[order]
-    at = np.empty(wanted.size, dtype=np.float64)
-    at2 = np.empty(wanted.size, dtype=np.float64)
+    # one sort serves both ends of every window: ends = starts + window keep the order
+    order = np.argsort(starts, kind="stable")
+    first = starts[order]
+    at = {key: np.empty(starts.size, dtype=np.float64) for key in ("lo", "hi", "lo2", "hi2")}
     carry = carry2 = 0.0
     for lo in range(0, total + 1, chunk):
         hi = min(lo + chunk, total)
-        x = read(lo, hi - lo).astype(np.float64)
         # prefix sums at positions lo … hi, the first one carried over from the previous piece
-        cs = np.cumsum(np.concatenate([[carry], x]))
-        cs2 = np.cumsum(np.concatenate([[carry2], x * x]))
-        first, last = np.searchsorted(sorted_pos, lo, "left"), np.searchsorted(sorted_pos, hi, "right")
-        picked = order[first:last]
-        at[picked] = cs[sorted_pos[first:last] - lo]
-        at2[picked] = cs2[sorted_pos[first:last] - lo]
+        cs = np.empty(hi - lo + 1, dtype=np.float64)
+        cs[0], cs[1:] = carry, read(lo, hi - lo)
+        cs2 = np.empty_like(cs)
+        cs2[0], cs2[1:] = carry2, cs[1:] * cs[1:]
+        np.cumsum(cs, out=cs)
+        np.cumsum(cs2, out=cs2)
+        for offset, key in ((0, "lo"), (window, "hi")):
+            a, b = np.searchsorted(first, lo - offset, "left"), np.searchsorted(first, hi - offset, "right")
+            at[key][order[a:b]] = cs[first[a:b] + offset - lo]
+            at[key + "2"][order[a:b]] = cs2[first[a:b] + offset - lo]
         carry, carry2 = float(cs[-1]), float(cs2[-1])
         if hi == total:
             break
-    n = starts.size
-    return at[n:] - at[:n], at2[n:] - at2[:n]
+    at["hi"] -= at["lo"]
+    at["hi2"] -= at["lo2"]
+    return at["hi"], at["hi2"]
 
 
 def window_norm(sums: np.ndarray, squares: np.ndarray, window: int) -> dict[str, float]:
