@@ -106,6 +106,12 @@ def _keep_labelled(items: list[Item], classes: list[str], report: dict) -> list[
             kept.append(item)
         else:
             report["outside_classes"].append(item.rel)
+    if items and not kept:  # e.g. eval on a folder holding none of the checkpoint's classes
+        found = sorted({i.label for i in items if i.label is not None})
+        raise DataError(
+            f"no image has one of the classes {_short(classes, 6)} (found: {_short(found, 6) or 'none'}); "
+            "check data.root and the label rule (data.label_from, data.label_map)"
+        )
     return kept
 
 

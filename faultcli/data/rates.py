@@ -264,6 +264,12 @@ def read_recordings(
                 chunks.append(signal)
                 offset += signal.size
             task.advance()
+    if not rows and not notes["skipped"]:  # e.g. eval on a folder whose files have none of the checkpoint's classes
+        shown = ", ".join(classes[:6]) + (", ..." if len(classes) > 6 else "")
+        raise DataError(
+            f"no file under {d.root} has one of the classes {shown}; check data.root and the label rule "
+            "(data.label_from, data.label_regex, data.label_map)"
+        )
     if not rows:
         raise DataError(
             f"no usable recordings under {d.root} ({len(notes['skipped'])} skipped, first: "

@@ -52,7 +52,7 @@ def run_eval(
         raise CheckpointError(
             "a pretraining run has no trained classifier to evaluate; finetune from it with --init RUN first"
         )
-    tasks = {s.get("task") for s in states}
+    tasks = {s.get("task", "vibration-classification") for s in states}  # older checkpoints name no task
     if len(tasks) > 1:
         raise CheckpointError(
             f"ensemble members come from different tasks ({', '.join(map(str, tasks))}); pass one kind"
