@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
@@ -57,13 +58,15 @@ def main() -> None:
     from faultcli.errors import UserError
 
     _register()
+    if os.environ.get("RANK", "0") != "0":  # under torchrun only the main process prints
+        con.console.quiet = con.err_console.quiet = True
     try:
         app()
     except UserError as err:
         if con.state["debug"]:
             raise
         con.report_error(str(err))
-        sys.exit(2)
+        sys.exit(getattr(err, "exit_code", 2))
     except KeyboardInterrupt:
         con.report_error("interrupted")
         sys.exit(130)

@@ -94,6 +94,10 @@ class Checkpoint(Callback):
         if improved:
             save_checkpoint(self.folder / "best.pt", state)
 
+    def on_interrupt(self, engine: Engine) -> None:
+        if engine.strategy.is_main:  # last.pt then says where the epoch stopped; best.pt stays as it was
+            save_checkpoint(self.folder / "last.pt", {**engine.state_dict(), **self.extra})
+
     def state_dict(self) -> dict[str, Any]:
         return {**self.monitor.state_dict(), "best_epoch": self.best_epoch}
 

@@ -17,6 +17,7 @@ from torch import nn
 from torch.optim.swa_utils import AveragedModel
 
 from faultcli.engine.hooks import StepContext, TaskHooks
+from faultcli.engine.interrupt import Interrupted
 from faultcli.engine.schedules import Schedule
 from faultcli.engine.strategy import SingleProcess
 from faultcli.errors import TrainingError
@@ -38,6 +39,9 @@ class Callback:
 
     def on_fit_end(self, engine: Engine) -> None:
         pass
+
+    def on_interrupt(self, engine: Engine) -> None:
+        """Training stops on a signal in the middle of an epoch (``engine.state_dict`` says where)."""
 
     def state_dict(self) -> dict[str, Any]:
         return {}
@@ -75,6 +79,7 @@ class Engine:
         channels_last: bool = False,
         ema_decay: float | None = None,
         max_train_batches: int = 0,
+        accumulate: int = 1,
         reporter: Reporter | None = None,
         strategy: SingleProcess | None = None,
     ) -> None:
@@ -85,6 +90,7 @@ class Engine:
         self.callbacks = callbacks or []
         self.device, self.seed, self.grad_clip = device, seed, grad_clip
         self.max_train_batches = max_train_batches
+        self.accumulate = accumulate  # batches whose gradients add up before each optimiser step
         self.reporter = reporter or NullReporter()
         # bf16/fp16 autocast pays off on CUDA only; on this CPU it would slow training down
         self.amp = amp and device.type == "cuda"
@@ -107,6 +113,8 @@ class Engine:
         self.steps_per_epoch = 0
         self.should_stop = False
         self.history: list[dict[str, float]] = []
+        self.stop_request: str | None = None  # a signal's name: stop after the current step
+        self.partial: dict[str, Any] | None = None  # where an interrupted epoch stopped (saved, resumed)
 
     @property
     def eval_model(self) -> nn.Module:
@@ -139,6 +147,7 @@ class Engine:
             "hooks": self.hooks.state_dict(),
             "callbacks": {cb.name: cb.state_dict() for cb in self.callbacks},
             "history": self.history,
+            **({"partial": self.partial} if self.partial is not None else {}),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -158,6 +167,7 @@ class Engine:
         for cb in self.callbacks:
             cb.load_state_dict(state.get("callbacks", {}).get(cb.name, {}))
         self.history = list(state.get("history", []))
+        self.partial = state.get("partial")
 
     # --- loop --------------------------------------------------------------------------------
     def fit(
@@ -173,6 +183,8 @@ class Engine:
         for cb in self.callbacks:
             cb.on_fit_start(self)
         while self.epoch < epochs and not self.should_stop:
+            if self.strategy.any(self.stop_request is not None):  # asked between epochs: last.pt is current
+                raise self._interrupted(self.epoch, 0)
             epoch = self.epoch
             # every epoch re-seeds from (seed, epoch): a resumed run draws what an uninterrupted one would
             torch.manual_seed(self.seed * 100_003 + epoch)
@@ -192,6 +204,7 @@ class Engine:
             self.history.append(metrics)
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, metrics)
+            self.should_stop = self.strategy.agree(self.should_stop)  # every process stops with the main one
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return self.history
@@ -204,11 +217,21 @@ class Engine:
         self.model.train()
         self.parts.train()
         sums: dict[str, float] = {}
-        count = 0
+        count = skip = 0
+        resumed, self.partial = self.partial, None
+        if resumed is not None:  # an epoch interrupted by a signal: its first batches are done
+            skip, count, sums = resumed["step"], resumed["count"], dict(resumed["sums"])
         with self.reporter.task(f"epoch {epoch + 1}", self.steps_per_epoch or None) as progress:
+            if skip:
+                progress.advance(skip)
             for i, batch in enumerate(loader):
                 if self.max_train_batches and i >= self.max_train_batches:
                     break
+                if i < skip:  # drawn in the same order, not trained; then the random draws go on from there
+                    if i == skip - 1:
+                        torch.set_rng_state(resumed["rng"])
+                        self.hooks.set_rng_state(resumed["hooks_rng"])
+                    continue
                 ctx = StepContext(epoch, i, epoch * self.steps_per_epoch + i, self.steps_per_epoch, epochs)
                 figures = self._train_step(batch, ctx)
                 count += 1
@@ -217,27 +240,47 @@ class Engine:
                 progress.advance(
                     1, **{k: sums[k] / count for k in ("loss", "acc") if k in sums}, lr=self.schedule.current_lr()
                 )
-        return {f"train_{k}": v / max(count, 1) for k, v in sums.items()}
+                # a signal stops at an optimiser step's boundary, so no gradient is left half accumulated
+                if (i + 1) % self.accumulate == 0 and self.strategy.any(self.stop_request is not None):
+                    rng = {"rng": torch.get_rng_state(), "hooks_rng": self.hooks.rng_state()}
+                    self.partial = {"step": i + 1, "count": count, "sums": sums, **rng}
+                    for cb in self.callbacks:
+                        cb.on_interrupt(self)
+                    raise self._interrupted(epoch, i + 1)
+        return {f"train_{k}": v for k, v in self.strategy.mean_figures(sums, count).items()}
+
+    def _interrupted(self, epoch: int, step: int) -> Interrupted:
+        where = f"epoch {epoch + 1}, batch {step}" if step else f"the start of epoch {epoch + 1}"
+        return Interrupted(f"training stopped by {self.stop_request or 'a signal'} at {where}")
 
     def _train_step(self, batch: Any, ctx: StepContext) -> dict[str, float]:
         batch = to_device(batch, self.device)
-        with torch.autocast(self.device.type, enabled=self.amp):
-            loss, figures = self.hooks.training_step(self.strategy.wrap(self.model), batch, ctx)
-        if not self.strategy.all_finite(loss.item()):
-            raise TrainingError(
-                f"the loss became {loss.item()} at epoch {ctx.epoch + 1}; training stopped and the last good "
-                "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers"
-            )
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        if self.grad_clip > 0:
-            self.scaler.unscale_(self.optimizer)
-            nn.utils.clip_grad_norm_(self._trained.parameters(), self.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        self.schedule.step_batch()
-        if self.ema is not None:
-            self.ema.update_parameters(self._trained)
+        # gradients add up over ``accumulate`` batches (fewer in the epoch's last group), then one step
+        start = ctx.step - ctx.step % self.accumulate
+        group = min(self.accumulate, self.steps_per_epoch - start) if self.steps_per_epoch else self.accumulate
+        first, last = ctx.step == start, ctx.step == start + group - 1
+        if first:
+            self.optimizer.zero_grad(set_to_none=True)
+        model = self.strategy.wrap(self.model)
+        with self.strategy.no_sync(model, skip=not last):
+            with torch.autocast(self.device.type, enabled=self.amp):
+                loss, figures = self.hooks.training_step(model, batch, ctx)
+            if not self.strategy.all_finite(loss.item()):
+                raise TrainingError(
+                    f"the loss became {loss.item()} at epoch {ctx.epoch + 1}; training stopped and the last good "
+                    "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers"
+                )
+            self.scaler.scale(loss / group if group > 1 else loss).backward()
+        if last:
+            self.strategy.sync_gradients(list(self.parts.values()))
+            if self.grad_clip > 0:
+                self.scaler.unscale_(self.optimizer)
+                nn.utils.clip_grad_norm_(self._trained.parameters(), self.grad_clip)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.schedule.step_batch()
+            if self.ema is not None:
+                self.ema.update_parameters(self._trained)
         return {"loss": loss.item(), **figures}
 
     @torch.no_grad()
@@ -247,10 +290,11 @@ class Engine:
         model.eval()
         self.eval_parts.eval()
         chunks = []
-        for batch in self.strategy.shard(loader):
+        shard = self.strategy.shard(loader)
+        for batch in shard:
             with torch.autocast(self.device.type, enabled=self.amp):
                 chunks.append(self.hooks.validation_step(model, to_device(batch, self.device), name))
-        return self.strategy.gather(collate_outputs(chunks))
+        return self.strategy.gather(collate_outputs(chunks), shard)
 
 
 def ema_with_warmup(decay: float):

@@ -68,6 +68,26 @@ class TaskHooks:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
+    def rng_state(self) -> dict[str, torch.Tensor]:
+        """States of the generators the hooks draw from (augmentation, mixup), by attribute path, so a run
+        resumed in the middle of an epoch draws what the uninterrupted one would have."""
+        return {name: gen.get_state() for name, gen in _generators(self)}
+
+    def set_rng_state(self, state: dict[str, torch.Tensor]) -> None:
+        for name, gen in _generators(self):
+            if name in state:
+                gen.set_state(state[name])
+
+
+def _generators(hooks: TaskHooks, prefix: str = "") -> list[tuple[str, torch.Generator]]:
+    found = []
+    for name, value in vars(hooks).items():
+        if isinstance(value, torch.Generator):
+            found.append((prefix + name, value))
+        elif isinstance(value, TaskHooks):  # hooks that wrap others (domain adaptation around classification)
+            found.extend(_generators(value, f"{prefix}{name}."))
+    return found
+
 
 def metric_names(hooks_cls: type[TaskHooks], val_loaders: tuple[str, ...] = ("",)) -> dict[str, str]:
     """Every figure a fit with ``hooks_cls`` logs per epoch (name → "max"/"min"), as the engine names them:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +20,29 @@ def resolve_config(recipe: Path | None, overrides: list[str] | None, base: dict 
     return load_config(recipe, overrides, base=base)
 
 
+def launched_processes() -> int:
+    """How many processes torchrun started (1 without torchrun); read without importing torch."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
 @contextlib.contextmanager
 def start_run(command: str, cfg: Config, name: str | None = None, out: Path | None = None) -> Iterator[Run]:
-    """Open ``runs/<command>/<name>-<time>`` (or ``out``) with the resolved config written first."""
-    path = new_run_dir(command, name or cfg.name or command, out)
+    """Open ``runs/<command>/<name>-<time>`` (or ``out``) with the resolved config written first. Under
+    torchrun the main process opens it; the others get its path and write nothing."""
+    if launched_processes() > 1:
+        from faultcli.engine.strategy import current
+
+        strategy = current()
+        if not strategy.is_main:
+            path = strategy.broadcast(None)
+            logger = logging.getLogger(f"faultcli.run.rank{strategy.rank}")
+            logger.addHandler(logging.NullHandler())
+            logger.propagate = False
+            yield Run(path=Path(path), logger=logger)
+            return
+        path = strategy.broadcast(new_run_dir(command, name or cfg.name or command, out))
+    else:
+        path = new_run_dir(command, name or cfg.name or command, out)
     with open_run(path, dump_toml(cfg)) as run:
         run.logger.info("faultcli %s: run folder %s", command, path)
         yield run
@@ -90,7 +110,8 @@ def make_engine(
     strategy=None,
 ):
     """The engine with the callbacks every training command uses: metrics log, best/last checkpoints
-    in ``out/checkpoints``, early stopping and optional TensorBoard. Returns (engine, checkpoint)."""
+    in ``out/checkpoints``, early stopping and optional TensorBoard. ``steps_per_epoch`` counts optimiser
+    steps. Returns (engine, checkpoint)."""
     from faultcli.engine.callbacks import Checkpoint, EarlyStopping, MetricsLog, Monitor, TensorBoard
     from faultcli.engine.engine import Engine
 
@@ -120,6 +141,7 @@ def make_engine(
         # a horizon in epochs means the same averaging whatever the data set's size
         ema_decay=1.0 - 1.0 / max(t.ema_epochs * steps_per_epoch, 1.0) if t.ema_epochs else None,
         max_train_batches=t.max_train_batches,
+        accumulate=t.accumulate,
         reporter=reporter,
         strategy=strategy,
     )

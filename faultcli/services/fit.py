@@ -61,6 +61,7 @@ def folds_of(cfg: Config) -> list[int | None]:
 
 def fit(cfg: Config, run: Run, reporter: Reporter, resume: Path | None = None) -> dict[str, Any]:
     """Train (every fold in k-fold mode) and return the run's summary, also written to summary.json."""
+    from faultcli.engine.strategy import current
     from faultcli.services.common import set_threads
 
     task = check_recipe(cfg)
@@ -79,7 +80,8 @@ def fit(cfg: Config, run: Run, reporter: Reporter, resume: Path | None = None) -
             fold_cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, fold=fold))
         results.append(fit_one(task, fold_cfg, run, out, fold, reporter, resume))
     summary = results[0] if len(results) == 1 else aggregate_folds(results)
-    run.write_summary(summary)
+    if current().is_main:
+        run.write_summary(summary)
     return summary
 
 
@@ -91,11 +93,15 @@ def fit_one(
 
     from faultcli.adapt.report import adapt_summary
     from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
+    from faultcli.engine.interrupt import Interrupted, stop_on_signals
+    from faultcli.engine.strategy import current
     from faultcli.services.common import build_model, make_engine, make_optimizer, pick_device
 
     t = cfg.train
-    device = pick_device(t.device)
-    data = task.build_data(cfg, reporter)
+    strategy = current()
+    device = strategy.device(pick_device(t.device))
+    with strategy.main_first():  # one process builds the prepared-data cache, the others read it
+        data = task.build_data(cfg, reporter)
     torch.manual_seed(cfg.seed)
     counts = {split: len(task.rows(data, split)) for split in ("train", "val", "test")}
     for split, n in counts.items():
@@ -103,13 +109,16 @@ def fit_one(
             raise DataError(f"the {split} split is empty; change data.split or data.fractions in the recipe")
     spec = task.model_spec(cfg, data)
     init = {} if resume is not None else spec.init  # resuming loads every weight from the checkpoint
-    model = build_model(spec.name, {**spec.kwargs, **init}).to(device)
+    model = strategy.prepare(build_model(spec.name, {**spec.kwargs, **init}).to(device), t.sync_batchnorm)
     params = sum(p.numel() for p in model.parameters())
     reporter.info(task.describe(cfg, data, spec, params, device))
     started_from = start_from(cfg, model, task.classes(data), reporter, resume)
     hooks = task.build_hooks(cfg, data, device)
     train_loader, val_loaders = task.loaders(cfg, data)
-    steps = min(len(train_loader), t.max_train_batches or len(train_loader))
+    train_loader = strategy.shard(train_loader)
+    batches = min(len(train_loader), t.max_train_batches or len(train_loader))
+    steps = -(-batches // t.accumulate)  # optimiser steps per epoch
+    reporter.info(describe_batch(t.batch_size, t.accumulate, strategy, t.sync_batchnorm))
     plateau = task.plateau_metric or (t.early_stop_metric, t.early_stop_mode)
     optimizer, schedule = make_optimizer(cfg, model, hooks.parts(), steps, *plateau)
     # after the optimiser: train.lr_scale = 0 and adapter-only models freeze parameters
@@ -146,14 +155,23 @@ def fit_one(
         reporter=reporter,
         device=device,
         steps_per_epoch=steps,
+        strategy=strategy,
     )
     if resume is not None:
         engine.load_state_dict(load_checkpoint(resume))
         reporter.info(f"resumed from {resume} at epoch {engine.epoch + 1}")
     started = time.perf_counter()
     seconds_before = sum(m.get("epoch_seconds", 0.0) for m in engine.history)
-    history = engine.fit(train_loader, val_loaders, t.epochs)
+    try:
+        with stop_on_signals(engine):
+            history = engine.fit(train_loader, val_loaders, t.epochs)
+    except Interrupted as err:
+        last = out / "checkpoints" / "last.pt"
+        hint = f"{last} holds where it stopped: run the same command with --resume {run.path}"
+        raise Interrupted(f"{err}; {hint}") from None
     train_seconds = seconds_before + time.perf_counter() - started
+    if not strategy.is_main:  # the main process selects, tests and writes; the others are done
+        return {}
 
     best_path = out / "checkpoints" / "best.pt"
     best = load_checkpoint(best_path)
@@ -180,6 +198,15 @@ def fit_one(
         "n_val": counts["val"],
         "n_test": counts["test"],
     }
+
+
+def describe_batch(batch: int, accumulate: int, strategy: Any, sync_batchnorm: bool) -> str:
+    """The effective batch, for the log: per-process batch × processes × accumulated batches."""
+    line = f"effective batch {batch * strategy.world_size * accumulate} = {batch} per batch"
+    line += f" × {strategy.describe()} × {accumulate} accumulated"
+    if sync_batchnorm and strategy.world_size == 1:
+        line += "; train.sync_batchnorm has no effect in one process"
+    return line
 
 
 def start_from(cfg: Config, model: Any, classes: list[str], reporter: Reporter, resume: Path | None) -> dict[str, Any]:

@@ -236,3 +236,42 @@ def test_channels_last_trains_the_same_model_as_contiguous():
     assert nhwc_losses == pytest.approx(nchw_losses, rel=1e-4)
     assert nhwc_losses[-1] < nhwc_losses[0]
     torch.testing.assert_close(nhwc.body[3].weight, nchw.body[3].weight, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("stop_at", "where"), [(6, "epoch 2, batch 2"), (8, "epoch 2, batch 4")])
+def test_a_signal_stops_after_a_step_and_resume_continues_where_it_stopped(tmp_path, stop_at, where):
+    import signal
+
+    from faultcli.engine.interrupt import Interrupted, stop_on_signals
+
+    def checkpoint(name):
+        return [Checkpoint(tmp_path / name, Monitor("val_loss", "min"), {"config": {}})]
+
+    full, train, val = make_engine(tmp_path, callbacks=checkpoint("a"))
+    reference = full.fit(train, val, epochs=4)
+
+    first, train, val = make_engine(tmp_path, callbacks=checkpoint("b"))
+    inner, calls = first.hooks.training_step, [0]
+
+    def step(model, batch, ctx):  # Ctrl-C arrives while the step runs (4 steps an epoch)
+        calls[0] += 1
+        if calls[0] == stop_at:
+            signal.raise_signal(signal.SIGINT)
+        return inner(model, batch, ctx)
+
+    first.hooks.training_step = step
+    with pytest.raises(Interrupted, match=f"SIGINT at {where}"), stop_on_signals(first):
+        first.fit(train, val, epochs=4)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is gone again
+    state = load_checkpoint(tmp_path / "b" / "last.pt")
+    assert state["epoch"] == 1 and state["partial"]["step"] == stop_at - 4
+
+    second, train, val = make_engine(tmp_path, epochs_seed=99, callbacks=checkpoint("b"))
+    second.load_state_dict(state)
+    resumed = second.fit(train, val, epochs=4)
+    assert len(resumed) == 4
+    for ref, res in zip(reference, resumed, strict=True):
+        assert res["val_loss"] == pytest.approx(ref["val_loss"], rel=1e-6)
+        assert res["train_loss"] == pytest.approx(ref["train_loss"], rel=1e-6)
+    for key, value in full.model.state_dict().items():
+        torch.testing.assert_close(second.model.state_dict()[key], value)

@@ -1,0 +1,179 @@
+"""Multi-process training under ``torchrun``: DistributedDataParallel for the model, every process a shard
+of each split, figures over the whole split, one process that writes.
+
+torchrun sets ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``; the process group uses gloo for CPU tensors and
+NCCL for CUDA ones. ``train.batch_size`` is per process, as with torchrun everywhere: the effective batch
+is batch × processes × ``train.accumulate``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch._utils import _flatten_dense_tensors, _unflatten_dense_tensors
+
+from faultcli.engine.strategy import SingleProcess
+
+
+def launched_world() -> tuple[int, int, int]:
+    """(rank, world size, local rank) as torchrun states them; (0, 1, 0) when not under torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+class ShardedLoader:
+    """One process's share of a ``BatchLoader``: every process draws the same order (the engine seeds each
+    epoch alike everywhere), pads it by repeating its start to a multiple of the world size, as
+    ``DistributedSampler`` does, and takes every ``world``-th sample from its rank on."""
+
+    def __init__(self, loader: Any, rank: int, world: int) -> None:
+        self.loader, self.rank, self.world = loader, rank, world
+        self.total = len(loader.rows)
+        self.per_rank = -(-self.total // world)
+
+    def __len__(self) -> int:
+        size = self.loader.batch_size
+        return self.per_rank // size if self.loader.drop_last else -(-self.per_rank // size)
+
+    def __iter__(self) -> Iterator[Any]:
+        order = np.resize(self.loader._order(), self.per_rank * self.world)[self.rank :: self.world]
+        # the order is drawn alike on every process; what follows (augmentation, dropout) should not be
+        torch.manual_seed((torch.initial_seed() + 1_000_003 * (self.rank + 1)) % 2**63)
+        size = self.loader.batch_size
+        for b in range(len(self)):
+            yield self.loader.fetch(self.loader.rows[order[b * size : (b + 1) * size]])
+
+
+class Distributed(SingleProcess):
+    """The strategy under torchrun (see engine/strategy.py for the interface)."""
+
+    def __init__(self, rank: int, world_size: int, local_rank: int) -> None:
+        self.rank, self.world_size, self.local_rank = rank, world_size, local_rank
+        self.is_main = rank == 0
+        if not dist.is_initialized():
+            backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
+            dist.init_process_group(backend, timeout=datetime.timedelta(minutes=30))
+        self._wrapped: dict[tuple, nn.Module] = {}
+
+    def device(self, device: torch.device) -> torch.device:
+        """A CUDA device becomes this process's GPU (``LOCAL_RANK``)."""
+        if device.type != "cuda":
+            return device
+        torch.cuda.set_device(self.local_rank)
+        return torch.device("cuda", self.local_rank)
+
+    def prepare(self, model: nn.Module, sync_batchnorm: bool) -> nn.Module:
+        if not sync_batchnorm:
+            return model
+        if next(model.parameters()).device.type == "cpu":
+            from faultcli.errors import ConfigError
+
+            raise ConfigError(
+                "train.sync_batchnorm needs GPUs (PyTorch's SyncBatchNorm runs on CUDA only); "
+                "set train.sync_batchnorm = false to train on CPU processes"
+            )
+        return nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+    def wrap(self, model: nn.Module) -> nn.Module:
+        # DDP syncs the parameters that train when it is built: a freeze schedule that unfreezes an encoder
+        # needs a new wrapper. Unused parameters (a margin head that is off) are found on every step.
+        key = (id(model), tuple(p.requires_grad for p in model.parameters()))
+        if key not in self._wrapped:
+            self._wrapped = {}
+            device_ids = None if next(model.parameters()).device.type == "cpu" else [self.local_rank]
+            self._wrapped[key] = nn.parallel.DistributedDataParallel(
+                model, device_ids=device_ids, find_unused_parameters=True
+            )
+        return self._wrapped[key]
+
+    def unwrap(self, model: nn.Module) -> nn.Module:
+        return getattr(model, "module", model)
+
+    def shard(self, loader: Any) -> Any:
+        return loader if isinstance(loader, ShardedLoader) else ShardedLoader(loader, self.rank, self.world_size)
+
+    def no_sync(self, model: nn.Module, skip: bool) -> contextlib.AbstractContextManager:
+        """Gradients of a micro-batch that is not its step's last stay local (DDP's ``no_sync``)."""
+        return model.no_sync() if skip else contextlib.nullcontext()
+
+    def sync_gradients(self, modules: list[nn.Module]) -> None:
+        """Average the gradients of modules outside DDP's wrapper (the hooks' heads and discriminators)
+        in one all-reduce; every process has gradients for the same parameters, as they run the same code."""
+        grads = [p.grad for m in modules for p in m.parameters() if p.grad is not None]
+        if not grads:
+            return
+        flat = _flatten_dense_tensors(grads)
+        dist.all_reduce(flat)
+        flat /= self.world_size
+        for grad, synced in zip(grads, _unflatten_dense_tensors(flat, grads), strict=True):
+            grad.copy_(synced)
+
+    def gather(self, collected: dict[str, torch.Tensor], loader: Any = None) -> dict[str, torch.Tensor]:
+        """Every process's validation outputs in the split's own order, padding dropped: per-sample
+        tensors interleave back (sample ``j * world + r`` came from rank ``r``); per-batch values concatenate."""
+        parts: list[dict[str, torch.Tensor]] = [{} for _ in range(self.world_size)]
+        dist.all_gather_object(parts, collected)
+        if not collected:
+            return collected
+        per_rank = getattr(loader, "per_rank", None)
+        total = getattr(loader, "total", None)
+        out = {}
+        for key, first in collected.items():
+            pieces = [p[key] for p in parts]
+            if per_rank is not None and first.dim() > 0 and all(len(t) == per_rank for t in pieces):
+                merged = torch.stack(pieces, dim=1).reshape(per_rank * self.world_size, *first.shape[1:])
+                out[key] = merged[:total]
+            else:
+                out[key] = torch.cat(pieces) if first.dim() > 0 else torch.stack(pieces)
+        return out
+
+    def all_finite(self, value: float) -> bool:
+        flag = torch.tensor([1.0 if np.isfinite(value) else 0.0])
+        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
+        return bool(flag.item())
+
+    def mean_figures(self, sums: dict[str, float], count: int) -> dict[str, float]:
+        """Training figures averaged over every process's batches."""
+        keys = sorted(sums)
+        values = torch.tensor([sums[k] for k in keys] + [float(count)], dtype=torch.float64)
+        dist.all_reduce(values)
+        total = max(values[-1].item(), 1.0)
+        return {k: values[i].item() / total for i, k in enumerate(keys)}
+
+    def any(self, flag: bool) -> bool:
+        value = torch.tensor([1.0 if flag else 0.0])
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
+    def agree(self, flag: bool) -> bool:
+        """The main process's decision (early stopping), the same on every process."""
+        box = [flag]
+        dist.broadcast_object_list(box, src=0)
+        return bool(box[0])
+
+    def broadcast(self, value: Any) -> Any:
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    @contextlib.contextmanager
+    def main_first(self) -> Iterator[None]:
+        """The main process goes first (e.g. building a shared cache), the others then read what it wrote."""
+        if not self.is_main:
+            dist.barrier()
+        try:
+            yield
+        finally:
+            if self.is_main:
+                dist.barrier()
+
+    def describe(self) -> str:
+        return f"{self.world_size} processes ({dist.get_backend()})"
