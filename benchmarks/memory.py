@@ -202,7 +202,15 @@ def table(results: dict, a: argparse.Namespace) -> str:
         "Peak RSS = ru_maxrss (anonymous + touched pages of mapped files); anon and file = peaks of RssAnon / "
         "RssFile sampled every 50 ms."
     )
-    return head + "\n\n" + "\n".join(rows)
+    foot = (
+        "Peak RSS is the figure the bound is about: it is what the process costs the machine at its worst, and it "
+        "counts the pages of a mapped file that were read. Read through a memory map, every window read once "
+        "leaves its pages resident (file column of the mmap rows: the whole signal); read with os.pread, as "
+        "the loader does, they stay in the page cache, outside the process. Anonymous memory still grows with "
+        "the number of windows: the window index (32 bytes a window), the split's rows and shuffles, and the "
+        "test predictions (logits and features of every test window); its per-second timeline is in the JSON."
+    )
+    return head + "\n\n" + "\n".join(rows) + "\n\n" + foot
 
 
 def main() -> None:
