@@ -23,7 +23,8 @@ def _is_index(column: np.ndarray) -> bool:
     values = column[~np.isnan(column)]
     if values.size < 3:
         return False
-    steps = np.diff(values)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf cells: refused later, by the sample check
+        steps = np.diff(values)
     return bool(steps[0] > 0 and np.allclose(steps, steps[0], rtol=1e-6, atol=0))
 
 
