@@ -58,7 +58,8 @@ def main() -> None:
     from faultcli.errors import UserError
 
     _register()
-    if os.environ.get("RANK", "0") != "0":  # under torchrun only the main process prints
+    rank = os.environ.get("RANK", "0")
+    if rank != "0":  # under torchrun only the main process prints
         con.console.quiet = con.err_console.quiet = True
     try:
         app()
@@ -70,3 +71,9 @@ def main() -> None:
     except KeyboardInterrupt:
         con.report_error("interrupted")
         sys.exit(130)
+    except Exception as err:
+        if rank == "0" or con.state["debug"]:
+            raise
+        # the main process reports the cause; another process says in one line that it stopped too
+        print(f"faultcli process {rank}: stopped with the others ({type(err).__name__})", file=sys.stderr)
+        sys.exit(1)

@@ -75,29 +75,34 @@ def pretrain(
 ) -> dict[str, Any]:
     """Pretrain (into ``run`` or its ``pretrain/`` sub-folder), then finetune ``finetune`` from it into
     ``finetune/``; returns the summary also written to summary.json."""
+    from faultcli.engine.strategy import current
     from faultcli.services.common import set_threads
     from faultcli.services.fit import fit, fit_one
 
     task = check_pretrain(cfg, finetune)
     logged = LogReporter(reporter, run.logger)
     set_threads(cfg.train.threads)
+    strategy = current()  # under torchrun every process trains; the main one writes
     stage = run if finetune is None else Run(run.path / "pretrain", run.logger)
-    if finetune is not None:
+    if finetune is not None and strategy.is_main:
         atomic_write_text(stage.file("config.toml"), dump_toml(cfg))
         logged.info(f"stage 1 of 2: pretraining into {stage.path}")
     summary = fit_one(task, cfg, stage, stage.path, None, logged, resume)
-    write_outputs(stage.path, task, cfg, summary)
+    with strategy.main_first():  # the finetune stage of every process reads the encoder written here
+        if strategy.is_main:
+            write_outputs(stage.path, task, cfg, summary)
+            (run if finetune is None else stage).write_summary(summary)
     if finetune is None:
-        run.write_summary(summary)
         return summary
-    stage.write_summary(summary)
     tuned = dataclasses.replace(finetune, train=dataclasses.replace(finetune.train, init=str(stage.path)))
     second = Run(run.path / "finetune", run.logger)
-    atomic_write_text(second.file("config.toml"), dump_toml(tuned))
-    logged.info(f"stage 2 of 2: finetuning {finetune.name or 'the recipe'} from the pretrained encoder")
+    if strategy.is_main:
+        atomic_write_text(second.file("config.toml"), dump_toml(tuned))
+        logged.info(f"stage 2 of 2: finetuning {finetune.name or 'the recipe'} from the pretrained encoder")
     result = fit(tuned, second, reporter)
     combined = {**result, "pretrain": summary, "stages": ["pretrain", "finetune"]}
-    run.write_summary(combined)
+    if strategy.is_main:
+        run.write_summary(combined)
     return combined
 
 
