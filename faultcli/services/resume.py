@@ -113,7 +113,7 @@ def repair_best(folder: Path, ckpt: Path, state: dict[str, Any], warn: Warn) -> 
         held, why = None, _reason(err).removeprefix(str(best) + " ")
     if held == best_epoch + 1:
         return
-    if best_epoch + 1 != int(state["epoch"]):
+    if best_epoch + 1 != int(state["epoch"]) or "partial" in state:  # a mid-epoch state is not the epoch's end
         raise CheckpointError(
             f"{best} {why}, but {ckpt.name} selected epoch {best_epoch + 1} as the best; start a new run"
         )

@@ -59,6 +59,10 @@ def test_best_behind_last_is_rewritten_from_last(tmp_path):
     assert load_checkpoint(tmp_path / "best.pt")["epoch"] == 3 and "holds epoch 1; rewritten" in warnings[0]
     repair_best(tmp_path, tmp_path / "last.pt", last, warnings.append)  # in step now: nothing to do
     assert len(warnings) == 1
+    stopped = {**state(3, best_epoch=1), "partial": {"step": 2}}  # stopped mid-epoch: not the end of epoch 2
+    save_checkpoint(tmp_path / "best.pt", state(1, best_epoch=0))
+    with pytest.raises(CheckpointError, match="selected epoch 2 as the best"):
+        repair_best(tmp_path, tmp_path / "last.pt", stopped, warnings.append)
     earlier = state(4, best_epoch=1)  # a best.pt of another epoch cannot be made from last.pt
     with pytest.raises(CheckpointError, match="selected epoch 2 as the best"):
         repair_best(tmp_path, tmp_path / "last.pt", earlier, warnings.append)
