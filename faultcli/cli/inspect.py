@@ -79,4 +79,4 @@ def inspect(
         rows.append(["model verdict", f"{v['predicted']} ({v['vote_share']:.0%} of {v['windows']} windows)"])
     rows += [["note", note] for note in summary["notes"]]
     con.print_table(f"inspect {file.name}", ["", ""], rows)
-    con.console.print(f"run folder: [bold]{path}[/]", highlight=False)
+    con.print_path("run folder", path)

@@ -57,4 +57,4 @@ def predict(
     rows = [["images", summary["n_images"]], ["images with a defect", summary["images_with_defect"]]]
     rows += [[f"images with {c}", n] for c, n in summary["images_per_class"].items()]
     con.print_table("segment predict", ["figure", "value"], rows)
-    con.console.print(f"run folder: [bold]{run.path}[/]", highlight=False)
+    con.print_path("run folder", run.path)

@@ -27,8 +27,17 @@ _NOT_IN_KEY = ("cache_dir",)
 
 def cache_root(cache_dir: str) -> Path:
     """``cache_dir`` if set, else ``$FAULTCLI_CACHE``, else ``~/.cache/faultcli`` (relative paths: cwd)."""
-    chosen = cache_dir or os.environ.get("FAULTCLI_CACHE", "") or "~/.cache/faultcli"
-    return Path(chosen).expanduser()
+    chosen = Path(cache_dir or os.environ.get("FAULTCLI_CACHE", "") or "~/.cache/faultcli").expanduser()
+    blocked = next((p for p in (chosen, *chosen.parents) if p.exists() and not p.is_dir()), None)
+    if blocked is not None:
+        from faultcli.errors import DataError
+
+        source = "data.cache_dir" if cache_dir else ("$FAULTCLI_CACHE" if os.environ.get("FAULTCLI_CACHE") else "")
+        raise DataError(
+            f"the cache folder {chosen} cannot be made: {blocked} is a file; "
+            f"point {source or 'data.cache_dir'} at a folder"
+        )
+    return chosen
 
 
 def file_sha1(path: Path) -> str:
@@ -57,8 +66,16 @@ def dataset_key(kind: str, data_section: dict[str, Any], hashes: list[str], extr
 def staging_dir(root: Path) -> Path:
     """A fresh empty folder inside ``root`` (same file system as the final folder, so rename is atomic)."""
     root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    path = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    except OSError as err:  # read-only, no permission, disk full
+        from faultcli.errors import DataError
+
+        raise DataError(
+            f"cannot write the prepared-data cache in {root} ({err.strerror}); "
+            "set data.cache_dir (or $FAULTCLI_CACHE) to a writable folder"
+        ) from None
     os.chmod(path, 0o755)  # mkdtemp makes it private; a shared cache should stay readable
     return path
 
