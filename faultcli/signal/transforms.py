@@ -198,11 +198,12 @@ def cwt_scalogram(
     kernel, n_fft, complex_bank = _cwt_kernel_fft(
         wavelet, tuple(float(s) for s in scales), length, str(x.device), x.dtype
     )
+    # the scale axis is added before the FFT: ONNX export cannot unsqueeze a complex tensor
     if complex_bank:
-        spec = torch.fft.fft(x.to(kernel.dtype), n=n_fft, dim=-1)[:, None] * kernel
+        spec = torch.fft.fft(x[:, None].to(kernel.dtype), n=n_fft, dim=-1) * kernel
         coef = torch.fft.ifft(spec, dim=-1)[..., :length]
     else:
-        spec = torch.fft.rfft(x, n=n_fft, dim=-1)[:, None] * kernel
+        spec = torch.fft.rfft(x[:, None], n=n_fft, dim=-1) * kernel
         coef = torch.fft.irfft(spec, n=n_fft, dim=-1)[..., :length]
     return resize_image(coef.abs().unsqueeze(1), out_size)
 
