@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,14 +64,16 @@ def _check_against_checkpoint(data: Any, info: dict[str, Any]) -> None:
 
 def mistakes_grid(
     out: Path,
-    images: np.ndarray,
+    images: Sequence[np.ndarray] | np.ndarray,
     files: list[str],
     probs: np.ndarray,
     y_true: np.ndarray,
     classes: list[str],
     shown: int = MISTAKES_SHOWN,
 ) -> Path:
-    """Grid PNG of the most confident mistakes (wrong class, highest predicted probability first)."""
+    """Grid PNG of the most confident mistakes (wrong class, highest predicted probability first).
+
+    ``images`` may be lazy (``NpyRows.view``): only the images shown are read."""
     from faultcli import plots
 
     pred = probs.argmax(1)
@@ -124,10 +127,13 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
     if use_edges and data.edges is None:
         raise CheckpointError("the checkpoint's model has an edge branch; set data.edges = true")
 
+    # batches are read with os.pread: pages of a memory map that were read would stay resident
+    image_rows, edge_rows = data.rows("images"), data.rows("edges")
+
     def fetch(rows: np.ndarray) -> dict[str, Any]:
-        extra = {"edge": edge_batch(data.edges, rows)} if use_edges else {}
+        extra = {"edge": edge_batch(edge_rows, rows)} if use_edges else {}
         return {
-            "x": image_batch(data.images, rows, mean, std),
+            "x": image_batch(image_rows, rows, mean, std),
             "y": torch.from_numpy(class_index[rows]),
             "extra": extra,
         }
@@ -138,7 +144,7 @@ def image_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None
         )
 
     def extra_report(out: Path, rows: np.ndarray, probs: np.ndarray, y_true: np.ndarray) -> dict[str, str]:
-        path = mistakes_grid(out, data.images[rows], list(files[rows]), probs, y_true, classes)
+        path = mistakes_grid(out, image_rows.view(rows), list(files[rows]), probs, y_true, classes)
         return {"mistakes": path.name}
 
     kwargs = {

@@ -1,5 +1,9 @@
 """Vectorised batch functions over a prepared image dataset: a ``BatchLoader`` fetch calls them on
-whole batches of rows, with no per-sample Python."""
+whole batches of rows, with no per-sample Python.
+
+``images`` / ``edges`` are anything indexed by an array of rows: an array, a memory map, or (what training
+passes) a ``cache.NpyRows`` reader, which reads each row with ``os.pread`` and so keeps resident memory flat
+however much of the file a run reads."""
 
 from __future__ import annotations
 
@@ -8,8 +12,12 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from faultcli.data.cache import NpyRows
 
-def image_batch(images: np.ndarray, rows: np.ndarray, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:
+
+def image_batch(
+    images: np.ndarray | NpyRows, rows: np.ndarray, mean: Sequence[float], std: Sequence[float]
+) -> torch.Tensor:
     """uint8 (N, H, W, C) images at ``rows`` → float32 (B, C, H, W), ``(x / 255 - mean) / std`` per channel."""
     rows = np.asarray(rows, dtype=np.int64)
     x = torch.from_numpy(np.ascontiguousarray(images[rows])).permute(0, 3, 1, 2).float().div_(255.0)
@@ -18,7 +26,7 @@ def image_batch(images: np.ndarray, rows: np.ndarray, mean: Sequence[float], std
     return (x - m) / s
 
 
-def edge_batch(edges: np.ndarray | None, rows: np.ndarray) -> torch.Tensor:
+def edge_batch(edges: np.ndarray | NpyRows | None, rows: np.ndarray) -> torch.Tensor:
     """uint8 (N, H, W) edge maps → float32 (B, 1, H, W) in 0..1; an empty (B, 0) tensor without edges."""
     rows = np.asarray(rows, dtype=np.int64)
     if edges is None:

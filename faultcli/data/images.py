@@ -1,8 +1,10 @@
 """Prepared image datasets: read, crop, resize, split and cache images (and masks, edge maps) once.
 
 ``prepare_images`` writes ``<cache>/images/<key>/`` (images.npy, edges.npy, masks.npy, items.csv,
-manifest.json; see docs/architecture.md) and ``ImageDataset.load`` reads it back memory-mapped.
-``load_image`` is the per-image path shared with inference: decode → colour → crop rule → resize.
+manifest.json; see docs/architecture.md) one item at a time (``image_stream``), and ``ImageDataset.load``
+reads it back: memory-mapped arrays, and ``rows(name)`` readers that fetch items with ``os.pread`` for
+training, so pages read do not stay in resident memory. ``load_image`` is the per-image path shared with
+inference: decode → colour → crop rule → resize.
 """
 
 from __future__ import annotations
@@ -14,23 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pandas as pd
 
 from faultcli.config.schema import DataConfig
-from faultcli.data.cache import cache_root, dataset_key, file_sha1, publish_folder, staging_dir
-from faultcli.data.crops import apply_crop, check_crops, crop_rule_for
-from faultcli.data.edges import edge_map
-from faultcli.data.image_items import NO_CLASS, Collected, Item, collect_classification, collect_segmentation
+from faultcli.data.cache import NpyRows, cache_root, dataset_key, file_sha1, publish_folder, staging_dir
+from faultcli.data.crops import check_crops
+from faultcli.data.image_items import NO_CLASS, Collected, collect_classification, collect_segmentation
 from faultcli.data.image_splits import SPLIT_CODES, split_info
-from faultcli.data.readers.images import decode_image, is_gray, to_color
-from faultcli.data.readers.masks import read_mask
-from faultcli.data.rle import decode as rle_decode
+from faultcli.data.image_stream import process_image, resize, stream_images, write_edge_maps
+from faultcli.data.readers.images import decode_image
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import NullReporter, Reporter
 from faultcli.runs import atomic_write_json
 
+__all__ = ["ImageDataset", "check_image_config", "load_image", "prepare_images", "process_image", "resize"]
 FORMAT_VERSION = 1  # bump when the files written here change meaning
 IMAGE_TASKS = ("image-classification", "segmentation")
 REPORT_NOTES = {
@@ -43,24 +43,6 @@ REPORT_NOTES = {
 
 
 # ----------------------------------------------------------------------------- one image
-
-
-def resize(image: np.ndarray, size: tuple[int, int] | list[int] | None, nearest: bool = False) -> np.ndarray:
-    """Resize (H, W[, C]) to ``size`` = (height, width); ``None``/empty keeps it. Keeps a trailing C axis."""
-    if not size or tuple(image.shape[:2]) == tuple(size):
-        return image
-    height, width = int(size[0]), int(size[1])
-    shrinking = height <= image.shape[0] and width <= image.shape[1]
-    interpolation = cv2.INTER_NEAREST if nearest else cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    out = cv2.resize(np.ascontiguousarray(image), (width, height), interpolation=interpolation)
-    return out[:, :, None] if image.ndim == 3 and out.ndim == 2 else out
-
-
-def process_image(image: np.ndarray, color: str, crop_rule: str, image_size: list[int] | None) -> np.ndarray:
-    """Decoded image → uint8 (H, W, C): colour ('gray' / 'rgb' / 'auto' keeps gray as gray), crop, resize."""
-    if color == "auto":
-        color = "gray" if is_gray(image) else "rgb"
-    return resize(apply_crop(to_color(image, color), crop_rule), image_size)
 
 
 def load_image(path: Path, color: str, crop_rule: str = "none", image_size: list[int] | None = None) -> np.ndarray:
@@ -83,7 +65,11 @@ def load_image(path: Path, color: str, crop_rule: str = "none", image_size: list
 
 @dataclass
 class ImageDataset:
-    """A prepared image dataset, arrays memory-mapped from its cache folder."""
+    """A prepared image dataset, arrays memory-mapped from its cache folder.
+
+    Code that reads many items (training batches, evaluation) reads them through ``rows(name)``: a mapped
+    page that was read counts in the process's resident memory, a ``pread`` one stays in the page cache.
+    """
 
     path: Path
     manifest: dict[str, Any]
@@ -96,6 +82,13 @@ class ImageDataset:
     @property
     def classes(self) -> list[str]:
         return list(self.manifest["classes"])
+
+    def rows(self, name: str) -> NpyRows | None:
+        """Row reader of ``images``, ``edges`` or ``masks`` (``None`` when the dataset has none)."""
+        if name not in ("images", "edges", "masks"):
+            raise ValueError(f"name must be images, edges or masks, got {name!r}")
+        path = self.path / f"{name}.npy"
+        return NpyRows(path) if path.is_file() else None
 
     @classmethod
     def load(cls, folder: Path) -> ImageDataset:
@@ -216,57 +209,6 @@ def _hash_sources(collected: Collected, root: Path, reporter: Reporter) -> tuple
     return image_sha1, hashes
 
 
-def _item_mask(item: Item, classes: list[str], shape: tuple[int, int]) -> np.ndarray:
-    """uint8 (K, H, W) masks of one item at its original size: the mask in the channel of its class."""
-    masks = np.zeros((len(classes), *shape), dtype=np.uint8)
-    if item.mask is not None:
-        masks[classes.index(item.label)] = read_mask(item.mask, shape)
-    for name, rle in item.rle:
-        masks[classes.index(name)] |= rle_decode(rle, shape[0], shape[1], where=f"RLE of {item.rel} class {name}")
-    return masks
-
-
-def _read_all(cfg: DataConfig, task: str, collected: Collected, reporter: Reporter):
-    """Decode, colour, crop and resize every item; returns kept items' rows and arrays."""
-    kept, images, masks, sizes, undecodable, gray, first_bad = [], [], [], [], [], True, None
-    color = cfg.color
-    with reporter.task("reading images", total=len(collected.items)) as task_bar:
-        for row, item in enumerate(collected.items):
-            task_bar.advance()
-            raw = decode_image(item.path)
-            if raw is None:
-                undecodable.append(item.rel)
-                first_bad = first_bad or item.path
-                continue
-            gray = gray and is_gray(raw)
-            rule = crop_rule_for(item.label, cfg.crops)
-            images.append(process_image(raw, color, rule, cfg.image_size))
-            if task == "segmentation":
-                full = _item_mask(item, collected.classes, raw.shape[:2])
-                masks.append(np.stack([resize(apply_crop(m, rule), cfg.image_size, nearest=True) for m in full]))
-            kept.append(row)
-            sizes.append(raw.shape[:2])
-    if undecodable and not cfg.allow_corrupt:
-        more = f" and {len(undecodable) - 1} more" if len(undecodable) > 1 else ""
-        raise DataError(
-            f"image {first_bad}{more} cannot be decoded; fix or remove it, "
-            "or set data.allow_corrupt = true to skip undecodable images"
-        )
-    if not images:
-        raise DataError("no image could be decoded; check the files under data.root")
-    (h, w), odd = images[0].shape[:2], [k for k, im in enumerate(images) if im.shape[:2] != images[0].shape[:2]]
-    if odd:
-        other = images[odd[0]].shape
-        raise DataError(
-            f"images have different sizes ({collected.items[kept[0]].rel} is {h}×{w}, "
-            f"{collected.items[kept[odd[0]]].rel} is {other[0]}×{other[1]}); set data.image_size = [{h}, {w}] "
-            "to resize them all"
-        )
-    if color == "auto" and not gray:  # some images are colour: gray ones become three equal channels
-        images = [np.repeat(im, 3, axis=2) if im.shape[2] == 1 else im for im in images]
-    return kept, np.stack(images), (np.stack(masks) if masks else None), sizes, undecodable
-
-
 def _build(
     cfg: DataConfig,
     task: str,
@@ -278,23 +220,16 @@ def _build(
     out: Path,
     reporter: Reporter,
 ) -> None:
-    """Read every image and write the dataset files into ``out`` (manifest last)."""
-    kept, images, masks, sizes, undecodable = _read_all(cfg, task, collected, reporter)
+    """Read every image and write the dataset files into ``out`` (manifest last), one item at a time."""
+    streamed = stream_images(cfg, task, collected, out, reporter)
+    kept, sizes, undecodable, shape = streamed.kept, streamed.sizes, streamed.undecodable, streamed.images_shape
     items = [collected.items[k] for k in kept]
     classes = collected.classes
     class_index = np.array([classes.index(i.label) if i.label is not None else -1 for i in items], dtype=np.int64)
     labels = [i.label if i.label is not None else NO_CLASS for i in items]
-    codes, splits = split_info(cfg, task, images, labels, classes)
+    codes, splits = split_info(cfg, task, NpyRows(out / "images.npy"), labels, classes)
     if cfg.edges:
-        with reporter.task("edge maps", total=len(images)) as bar:
-            edges = np.empty(images.shape[:3], dtype=np.uint8)
-            for n, image in enumerate(images):
-                edges[n] = edge_map(image, cfg.edge_sigma)
-                bar.advance()
-        np.save(out / "edges.npy", edges)
-    np.save(out / "images.npy", images)
-    if masks is not None:
-        np.save(out / "masks.npy", masks)
+        write_edge_maps(out / "images.npy", out / "edges.npy", cfg.edge_sigma, reporter)
     pd.DataFrame(
         {
             "item": np.arange(len(items)),
@@ -316,13 +251,13 @@ def _build(
         "root": str(root.resolve()),
         "fractions": list(cfg.fractions),
         "seed": cfg.seed,
-        "image_size": list(images.shape[1:3]),
-        "channels": int(images.shape[3]),
-        "color": "gray" if images.shape[3] == 1 else "rgb",
+        "image_size": list(shape[1:3]),
+        "channels": int(shape[3]),
+        "color": "gray" if shape[3] == 1 else "rgb",
         "crops": dict(cfg.crops),
         "edges": bool(cfg.edges),
         "edge_sigma": cfg.edge_sigma,
-        "masks": masks is not None,
+        "masks": streamed.has_masks,
         "sources": [{"file": h.rsplit(":", 1)[0], "sha1": h.rsplit(":", 1)[1]} for h in hashes],
         "report": {**collected.report, "undecodable": undecodable},
         **splits,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from faultcli.config import Config
+from faultcli.data.cache import NpyRows, RowsView
 from faultcli.data.images import ImageDataset, prepare_images
 from faultcli.data.loader import BatchLoader
 from faultcli.data.splits import active_fold
@@ -21,12 +22,20 @@ from faultcli.segmentation.inference import iter_predictions, to_tensor
 
 @dataclass
 class SegmentationData:
-    """A prepared segmentation dataset seen through one fold, normalised with fixed statistics."""
+    """A prepared segmentation dataset seen through one fold, normalised with fixed statistics.
+
+    Images and masks are read with ``os.pread`` (``cache.NpyRows``): resident memory stays flat however
+    many of them training and evaluation read."""
 
     dataset: ImageDataset
     fold: int | None
     mean: list[float]
     std: list[float]
+    image_rows: NpyRows = field(init=False, repr=False)
+    mask_rows: NpyRows = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.image_rows, self.mask_rows = self.dataset.rows("images"), self.dataset.rows("masks")
 
     @property
     def classes(self) -> list[str]:
@@ -34,11 +43,11 @@ class SegmentationData:
 
     @property
     def image_size(self) -> tuple[int, int]:
-        return tuple(int(s) for s in self.dataset.images.shape[1:3])
+        return tuple(int(s) for s in self.image_rows.shape[1:3])
 
     @property
     def channels(self) -> int:
-        return int(self.dataset.images.shape[3])
+        return int(self.image_rows.shape[3])
 
     def rows(self, split: str) -> np.ndarray:
         return self.dataset.indices(split, self.fold)
@@ -46,20 +55,21 @@ class SegmentationData:
     def fetch(self, rows: np.ndarray) -> dict[str, torch.Tensor]:
         rows = np.asarray(rows)
         return {
-            "x": to_tensor(self.dataset.images[rows], self.mean, self.std),
-            "mask": torch.from_numpy(np.ascontiguousarray(self.dataset.masks[rows])).float(),
+            "x": to_tensor(self.image_rows[rows], self.mean, self.std),
+            "mask": torch.from_numpy(self.mask_rows[rows]).float(),
         }
 
     def loader(self, split: str, batch_size: int, train: bool = False) -> BatchLoader:
         rows = self.rows(split)
         return BatchLoader(rows, self.fetch, batch_size, shuffle=train, drop_last=train and len(rows) > batch_size)
 
-    def images_of(self, rows: np.ndarray) -> list[np.ndarray]:
-        """uint8 (H, W, C) per row, memory-mapped views: nothing is read until used."""
-        return [self.dataset.images[r] for r in rows]
+    def images_of(self, rows: np.ndarray) -> RowsView:
+        """uint8 (H, W, C) per row, read when asked for: nothing is held."""
+        return self.image_rows.view(rows)
 
-    def masks_of(self, rows: np.ndarray) -> list[np.ndarray]:
-        return [self.dataset.masks[r] for r in rows]
+    def masks_of(self, rows: np.ndarray) -> RowsView:
+        """uint8 (K, H, W) per row, read when asked for."""
+        return self.mask_rows.view(rows)
 
     def names(self, rows: np.ndarray) -> list[str]:
         """Image ids for outputs: the file name, or the path under data.root when names repeat."""
