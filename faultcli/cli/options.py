@@ -16,5 +16,8 @@ Name = Annotated[Optional[str], typer.Option("--name", help="Run name (default: 
 Out = Annotated[Optional[Path], typer.Option("--out", help="Exact run folder; it must not exist yet.")]
 PrintConfig = Annotated[bool, typer.Option("--print-config", help="Print the resolved config and exit.")]
 Resume = Annotated[
-    Optional[Path], typer.Option("--resume", help="Continue a run from its checkpoints/last.pt (same run folder).")
+    Optional[Path],
+    typer.Option(
+        "--resume", help="Continue a run in its own folder from its newest valid checkpoint (last.pt, else best.pt)."
+    ),
 ]

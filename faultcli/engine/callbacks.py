@@ -90,9 +90,9 @@ class Checkpoint(Callback):
         if not engine.strategy.is_main:
             return
         state = {**engine.state_dict(), **self.extra}
-        save_checkpoint(self.folder / "last.pt", state)
-        if improved:
+        if improved:  # best first: a kill between the two leaves last.pt one epoch behind, never best.pt
             save_checkpoint(self.folder / "best.pt", state)
+        save_checkpoint(self.folder / "last.pt", state)
 
     def on_interrupt(self, engine: Engine) -> None:
         if engine.strategy.is_main:  # last.pt then says where the epoch stopped; best.pt stays as it was

@@ -10,6 +10,7 @@ import numpy as np
 
 from faultcli.data.rle import encode
 from faultcli.export.outputs import CsvStream
+from faultcli.runs import atomic_write_bytes
 from faultcli.segmentation.postprocess import PostProcess, binarize
 
 
@@ -32,7 +33,8 @@ class MaskWriter:
         found, areas, rows = [], [], []
         for cls, small in zip(self.classes, binarize(probs, self.post), strict=True):
             mask = cv2.resize(small, (width, height), interpolation=cv2.INTER_NEAREST)
-            cv2.imwrite(str(self.folder / f"{stem}__{cls}.png"), mask * 255)
+            _, png = cv2.imencode(".png", mask * 255)
+            atomic_write_bytes(self.folder / f"{stem}__{cls}.png", png.tobytes())
             areas.append(int(mask.sum()))
             if mask.any():
                 found.append(cls)

@@ -5,21 +5,24 @@ for segmenters, and a short ``report.md``."""
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from faultcli.runs import atomic_write_text
+from faultcli.runs import atomic_write_text, fsync_dir
 
 
 class CsvStream:
-    """A CSV file written one batch of rows at a time (header first), flushed after each batch."""
+    """A CSV file written one batch of rows at a time (header first) into a temporary file beside it, renamed
+    into place by ``close``: the file is whole or absent, however the run ends."""
 
     def __init__(self, path: Path, columns: list[str]) -> None:
         self.path, self.columns, self.rows = Path(path), columns, 0
-        self._handle = open(self.path, "w", newline="", encoding="utf-8")
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp")
+        self._handle = open(self._tmp, "w", newline="", encoding="utf-8")  # noqa: SIM115 - closed by close()
         self._writer = csv.writer(self._handle)
         self._writer.writerow(columns)
 
@@ -29,7 +32,13 @@ class CsvStream:
         self.rows += len(rows)
 
     def close(self) -> None:
+        if self._handle.closed:
+            return
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
         self._handle.close()
+        os.replace(self._tmp, self.path)
+        fsync_dir(self.path.parent)
 
 
 def verdict_row(name: str, probs: np.ndarray, classes: list[str], extra: list[Any]) -> list[Any]:

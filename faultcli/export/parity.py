@@ -96,15 +96,17 @@ class Samples:
 
 def compare(reference: Runner, exported: Runner, samples: Samples, reporter: Reporter) -> dict[str, Any]:
     """Max |Δp|, top-1 agreement (per pixel and class for segmenters) and, with labels, both accuracies."""
-    max_diff, agree, total, ref_top, exp_top = 0.0, 0, 0, [], []
+    max_diff, agree, total, ties, ref_top, exp_top = 0.0, 0, 0, 0, [], []
     with reporter.task("parity", total=len(samples)) as task:
         for batch in samples.batches():
             p_ref = reference.run(batch)["probs"]
             p_exp = exported.run(batch)["probs"]
             max_diff = max(max_diff, float(np.abs(p_ref - p_exp).max()))
             if samples.task == "segmentation":
-                same = (p_ref > 0.5) == (p_exp > 0.5)
-                agree, total = agree + int(same.sum()), total + same.size
+                # a pixel within the difference bound of 0.5 is a numerical tie: either side is right
+                tied = np.abs(p_ref - 0.5) <= MAX_DIFF
+                same = ((p_ref > 0.5) == (p_exp > 0.5)) | tied
+                agree, total, ties = agree + int(same.sum()), total + same.size, ties + int(tied.sum())
             else:
                 ref_top.append(p_ref.argmax(1))
                 exp_top.append(p_exp.argmax(1))
@@ -117,6 +119,8 @@ def compare(reference: Runner, exported: Runner, samples: Samples, reporter: Rep
         "top1_agreement": agree / max(total, 1),
         "compared": "pixel masks at 0.5" if samples.task == "segmentation" else "top-1 class",
     }
+    if samples.task == "segmentation":
+        out["pixels_within_bound_of_0.5"] = ties
     labels = samples.labels()
     if labels is not None and ref_top:
         out["accuracy_pytorch"] = float((np.concatenate(ref_top) == labels).mean())

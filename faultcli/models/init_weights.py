@@ -3,6 +3,7 @@ were loaded, which in the file went unused and which the model initialises afres
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from faultcli.engine.checkpoints import verify_bytes
 from faultcli.errors import CheckpointError, ConfigError
 
 _WHAT_TO_PASS = "pass a .pt state dict, a faultcli checkpoint or a run folder"
@@ -87,8 +89,10 @@ def read_weights(path_or_run: str | Path) -> dict[str, torch.Tensor]:
         path = _best_of_run(path)
     if not path.is_file():
         raise CheckpointError(f"weights file {path} not found; {_WHAT_TO_PASS}")
+    data = path.read_bytes()
+    verify_bytes(path, data)  # a checkpoint with a checksum file must match it
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except Exception as err:  # pickle errors, truncated or foreign files
         raise CheckpointError(f"{path} cannot be read as weights ({type(err).__name__}); {_WHAT_TO_PASS}") from None
     if isinstance(state, dict):

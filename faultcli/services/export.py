@@ -4,14 +4,13 @@ on real samples of the run's own dataset before anything is kept."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from faultcli.errors import UserError
 from faultcli.progress import NullReporter, Reporter
-from faultcli.runs import atomic_write_json, new_run_dir
+from faultcli.runs import atomic_write_json, make_run_folder, new_run_dir, remove_run_folder
 
 FORMATS = ("onnx", "torchscript")
 QUANTIZE = ("none", "int8")
@@ -82,9 +81,8 @@ def run_export(
             "sha256": ckpt.file_sha256(ckpt.checkpoint_file(checkpoint)),
         },
     )
-    target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.tmp-{os.getpid()}"
-    staging.mkdir()
+    made = make_run_folder(staging)  # an unwritable place is one line; parents made for a failed export go too
     started = time.monotonic()
     try:
         samples = parity.Samples(state, cfg, description, reporter)  # data problems surface before the slow export
@@ -112,8 +110,9 @@ def run_export(
         atomic_write_json(staging / "parity.json", result)
         sidecar.write(staging, description)
         os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        remove_run_folder(staging, made)
+        raise
     description["folder"] = str(target)
     description["parity_detail"] = result
     return description

@@ -8,7 +8,6 @@ the memory used does not grow with the size of the input folder.
 from __future__ import annotations
 
 import resource
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -21,7 +20,14 @@ from faultcli.export import preprocess as pre
 from faultcli.export import sidecar as side
 from faultcli.export.outputs import VERDICT_COLUMNS, VIBRATION_EXTRA, CsvStream, Tally, verdict_row, write_report
 from faultcli.progress import LogReporter, NullReporter, Reporter
-from faultcli.runs import atomic_write_json, close_logger, make_logger, new_run_dir
+from faultcli.runs import (
+    atomic_write_json,
+    close_logger,
+    make_logger,
+    make_run_folder,
+    new_run_dir,
+    remove_run_folder,
+)
 
 IMAGE_BATCH = 16
 
@@ -187,7 +193,7 @@ def run_predict(
     prep = sidecar["preprocessing"]
     files, base = pre.list_inputs(source, prep["kind"])
     target = new_run_dir("predict", sidecar["model_name"], out)
-    target.mkdir(parents=True)
+    made = make_run_folder(target)
     logger = make_logger(target)
     log = LogReporter(reporter, logger)
     tally = Tally()
@@ -202,7 +208,7 @@ def run_predict(
             )
     except UserError:
         close_logger(logger)
-        shutil.rmtree(target, ignore_errors=True)
+        remove_run_folder(target, made)
         raise
     seconds = time.monotonic() - started
     summary = {

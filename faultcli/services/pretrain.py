@@ -10,13 +10,14 @@ sub-folders of one run and summary.json holds both.
 from __future__ import annotations
 
 import dataclasses
+import io
 from pathlib import Path
 from typing import Any
 
 from faultcli.config import Config, dump_toml
 from faultcli.errors import ConfigError
 from faultcli.progress import LogReporter, Reporter
-from faultcli.runs import Run, atomic_write_json, atomic_write_text
+from faultcli.runs import Run, atomic_write_bytes, atomic_write_json, atomic_write_text
 
 
 def pretrain_config(cfg: Config) -> Config:
@@ -113,7 +114,6 @@ def write_outputs(folder: Path, task: Any, cfg: Config, summary: dict[str, Any])
 
     from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
     from faultcli.pretrain.init import is_head_key
-    from faultcli.runs import atomic_path
 
     pool = task.pool
     marker = {"method": cfg.pretrain.method, "pool_windows": len(pool), "pool_unlabelled": pool.unlabelled}
@@ -126,8 +126,9 @@ def write_outputs(folder: Path, task: Any, cfg: Config, summary: dict[str, Any])
     head_name = "decoder" if cfg.pretrain.method == "masked" else "projection"
     head = {k.split(".", 1)[1]: v for k, v in best["parts"].items() if k.startswith(head_name + ".")}
     for name, weights in (("encoder.pt", encoder), (f"{head_name}_head.pt", head)):
-        with atomic_path(folder / name) as tmp:
-            torch.save(weights, tmp)
+        buffer = io.BytesIO()  # serialised first: a full disk then fails in the atomic write, as one line
+        torch.save(weights, buffer)
+        atomic_write_bytes(folder / name, buffer.getvalue())
     atomic_write_json(
         folder / "manifest.json",
         {

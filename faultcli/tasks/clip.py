@@ -12,6 +12,7 @@ import torch
 from faultcli.config import Config
 from faultcli.errors import ConfigError
 from faultcli.registry import register
+from faultcli.runs import atomic_write_text
 from faultcli.tasks.classification import ClassificationTask
 
 ZERO_SHOT = ("zsl_accuracy", "gzsl_seen_accuracy", "gzsl_unseen_accuracy", "gzsl_h")
@@ -75,7 +76,7 @@ class ClipTask(ClassificationTask):
 
         extras: dict[str, Any] = zero_shot_figures(pred["logits"], pred["y"], data.seen)
         prompts = dict(zip(data.classes, model.prompts, strict=True))
-        (out / "prompts.json").write_text(json.dumps(prompts, indent=2, ensure_ascii=False))
+        atomic_write_text(out / "prompts.json", json.dumps(prompts, indent=2, ensure_ascii=False))
         if len(pred["y"]) >= 10:
             extras["tsne_signal_text"] = signal_text_tsne(model, pred, data, cfg, out).name
         return extras
