@@ -71,7 +71,8 @@ def test_results_stream_to_disk_file_by_file(band_model, tmp_path):
             def ctx():
                 class T:
                     def advance(self, n=1, **fields):
-                        path = tmp_path / "out" / "predictions.csv"
+                        # rows go to a temporary file, renamed to predictions.csv when the run ends
+                        path = tmp_path / "out" / ".predictions.csv.tmp"
                         seen.append(sum(1 for _ in open(path)) - 1)
 
                 yield T()
@@ -83,6 +84,8 @@ def test_results_stream_to_disk_file_by_file(band_model, tmp_path):
 
     run_predict(band_model["onnx"], band_model["data"], out=tmp_path / "out", reporter=Watch())
     assert seen == [92 * k for k in range(1, 13)]  # each file's windows are on disk before the next is read
+    assert sum(1 for _ in open(tmp_path / "out" / "predictions.csv")) == 12 * 92 + 1
+    assert not list((tmp_path / "out").glob(".*.tmp"))
 
 
 def test_skipped_files_are_listed_with_their_reason(band_model, tmp_path):
