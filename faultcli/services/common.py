@@ -25,6 +25,15 @@ def launched_processes() -> int:
     return int(os.environ.get("WORLD_SIZE", "1"))
 
 
+def quiet_logger(rank: int) -> logging.Logger:
+    """The run logger of a process other than the main one under torchrun: it writes nowhere."""
+    logger = logging.getLogger(f"faultcli.run.rank{rank}")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+    logger.propagate = False
+    return logger
+
+
 @contextlib.contextmanager
 def start_run(command: str, cfg: Config, name: str | None = None, out: Path | None = None) -> Iterator[Run]:
     """Open ``runs/<command>/<name>-<time>`` (or ``out``) with the resolved config written first. Under
@@ -34,11 +43,7 @@ def start_run(command: str, cfg: Config, name: str | None = None, out: Path | No
 
         strategy = current()
         if not strategy.is_main:
-            path = strategy.broadcast(None)
-            logger = logging.getLogger(f"faultcli.run.rank{strategy.rank}")
-            logger.addHandler(logging.NullHandler())
-            logger.propagate = False
-            yield Run(path=Path(path), logger=logger)
+            yield Run(path=Path(strategy.broadcast(None)), logger=quiet_logger(strategy.rank))
             return
         path = strategy.broadcast(new_run_dir(command, name or cfg.name or command, out))
     else:

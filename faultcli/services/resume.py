@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from faultcli.engine.checkpoints import load_checkpoint, save_checkpoint
+from faultcli.engine.strategy import current
 from faultcli.errors import CheckpointError, UserError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, atomic_write_text, close_logger, make_logger
-from faultcli.services.common import resolve_config
+from faultcli.services.common import quiet_logger, resolve_config
 
 Warn = Callable[[str], None]
 
@@ -41,15 +42,18 @@ def resume_run(
     if not folder.is_dir():
         raise UserError(f"{path} has no checkpoints/ folder; pass the folder of a training run")
     run_dir = folder.parent
-    logger = make_logger(run_dir)
+    strategy = current()  # under torchrun the main process repairs and logs; the others read after it
+    logger = make_logger(run_dir) if strategy.is_main else quiet_logger(strategy.rank)
     log = LogReporter(reporter, logger)
     try:
-        ckpt, state = newest_valid(folder, folder / "last.pt" if path.is_dir() else path, log.info)
-        if state.get("fold", -1) >= 0:
-            raise UserError("resuming a k-fold run is not supported; rerun the fold with --set data.fold=<k>")
-        repair_best(folder, ckpt, state, log.info)
-        trim_metrics(run_dir / "metrics.jsonl", int(state["epoch"]), log.info)
-        remove_temporaries(run_dir, log.info)
+        with strategy.main_first():
+            ckpt, state = newest_valid(folder, folder / "last.pt" if path.is_dir() else path, log.info)
+            if state.get("fold", -1) >= 0:
+                raise UserError("resuming a k-fold run is not supported; rerun the fold with --set data.fold=<k>")
+            if strategy.is_main:
+                repair_best(folder, ckpt, state, log.info)
+                trim_metrics(run_dir / "metrics.jsonl", int(state["epoch"]), log.info)
+                remove_temporaries(run_dir, log.info)
         cfg = resolve_config(None, overrides, base=dict(state["config"]))
         run = Run(path=run_dir, logger=logger)
         logger.info("resuming from %s", ckpt)

@@ -67,3 +67,13 @@ def test_a_non_finite_loss_stops_both_processes(tmp_path):
     assert result.returncode != 0
     assert "the loss became" in result.stderr
     assert result.stderr.count("error:") == 1
+
+
+def test_two_processes_resume_a_run(runs):
+    tmp, _, two = runs
+    assert two.returncode == 0
+    resumed = faultcli(["finetune", "--resume", "two", "--set", "train.epochs=4"], tmp, 2)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    metrics = [json.loads(line) for line in (tmp / "two" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["epoch"] for m in metrics] == [0, 1, 2, 3]
+    assert (tmp / "two" / "run.log").read_text().count("resumed from") == 1
