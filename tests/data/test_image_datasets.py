@@ -52,3 +52,11 @@ def test_image_batch_is_train_normalised_and_edges_in_unit_range(tmp_path):
     edge = edge_batch(data.edges, rows)
     assert edge.shape == (len(rows), 1, 12, 14) and 0 <= edge.min() and edge.max() <= 1
     assert edge_batch(None, rows).shape == (len(rows), 0)
+
+
+def test_batches_read_through_row_readers_equal_the_memory_mapped_ones(tmp_path):
+    data = prepare_images(_cfg(_set(tmp_path), tmp_path, edges=True), "image-classification", NullReporter())
+    mean, std = data.norm()
+    rows = data.indices("train")[::-1]
+    assert torch.equal(image_batch(data.rows("images"), rows, mean, std), image_batch(data.images, rows, mean, std))
+    assert torch.equal(edge_batch(data.rows("edges"), rows), edge_batch(data.edges, rows))
