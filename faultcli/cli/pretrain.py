@@ -70,5 +70,6 @@ def pretrain(
     check_pretrain(cfg, finetune)  # before the run folder exists
     with start_run("pretrain", cfg, name, out) as run:
         summary = run_pretrain(cfg, run, con.ConsoleReporter(), finetune)
-    rows = [[f"pretrain {k}", summary["pretrain"][k]] for k in ("best_epoch", "test_knn_accuracy")] if finetune else []
+    stage = summary.get("pretrain", {})  # empty in the processes torchrun starts beside the main one
+    rows = [[f"pretrain {k}", stage[k]] for k in ("best_epoch", "test_knn_accuracy") if k in stage]
     con.print_summary("pretrain" + (" + finetune" if finetune else ""), summary, SUMMARY_KEYS, run.path, rows)

@@ -5,7 +5,7 @@ resumed run pairs the same batches as an uninterrupted one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import Any
 
 from faultcli.errors import DataError
@@ -19,6 +19,10 @@ class PairedLoader:
 
     def __len__(self) -> int:
         return len(self.source)  # type: ignore[arg-type]
+
+    def apply(self, wrap: Callable[[Any], Any]) -> PairedLoader:
+        """The same pairing over wrapped loaders (each process's share of both under torchrun)."""
+        return PairedLoader(wrap(self.source), wrap(self.target))
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         target = iter(self.target)

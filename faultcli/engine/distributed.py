@@ -31,20 +31,25 @@ def launched_world() -> tuple[int, int, int]:
 
 class ShardedLoader:
     """One process's share of a ``BatchLoader``: every process draws the same order (the engine seeds each
-    epoch alike everywhere), pads it by repeating its start to a multiple of the world size, as
-    ``DistributedSampler`` does, and takes every ``world``-th sample from its rank on."""
+    epoch alike everywhere) and takes every ``world``-th sample from its rank on. For training (``pad``) the
+    order is first padded by repeating its start to a multiple of the world size, as ``DistributedSampler``
+    does, so every process takes the same number of steps; for validation it is not, so no sample counts
+    twice in the figures."""
 
-    def __init__(self, loader: Any, rank: int, world: int) -> None:
-        self.loader, self.rank, self.world = loader, rank, world
+    def __init__(self, loader: Any, rank: int, world: int, pad: bool = True) -> None:
+        self.loader, self.rank, self.world, self.pad = loader, rank, world, pad
         self.total = len(loader.rows)
-        self.per_rank = -(-self.total // world)
+        self.per_rank = -(-self.total // world) if pad else len(range(rank, self.total, world))
 
     def __len__(self) -> int:
         size = self.loader.batch_size
         return self.per_rank // size if self.loader.drop_last else -(-self.per_rank // size)
 
     def __iter__(self) -> Iterator[Any]:
-        order = np.resize(self.loader._order(), self.per_rank * self.world)[self.rank :: self.world]
+        order = self.loader._order()
+        if self.pad:
+            order = np.resize(order, self.per_rank * self.world)
+        order = order[self.rank :: self.world]
         # the order is drawn alike on every process; what follows (augmentation, dropout) should not be
         torch.manual_seed((torch.initial_seed() + 1_000_003 * (self.rank + 1)) % 2**63)
         size = self.loader.batch_size
@@ -97,8 +102,12 @@ class Distributed(SingleProcess):
     def unwrap(self, model: nn.Module) -> nn.Module:
         return getattr(model, "module", model)
 
-    def shard(self, loader: Any) -> Any:
-        return loader if isinstance(loader, ShardedLoader) else ShardedLoader(loader, self.rank, self.world_size)
+    def shard(self, loader: Any, pad: bool = True) -> Any:
+        if isinstance(loader, ShardedLoader):
+            return loader
+        if hasattr(loader, "apply"):  # a loader of loaders (source and target, bank and queries): each is split
+            return loader.apply(lambda inner: self.shard(inner, pad))
+        return ShardedLoader(loader, self.rank, self.world_size, pad)
 
     def no_sync(self, model: nn.Module, skip: bool) -> contextlib.AbstractContextManager:
         """Gradients of a micro-batch that is not its step's last stay local (DDP's ``no_sync``)."""
@@ -117,22 +126,27 @@ class Distributed(SingleProcess):
             grad.copy_(synced)
 
     def gather(self, collected: dict[str, torch.Tensor], loader: Any = None) -> dict[str, torch.Tensor]:
-        """Every process's validation outputs in the split's own order, padding dropped: per-sample
-        tensors interleave back (sample ``j * world + r`` came from rank ``r``); per-batch values concatenate."""
+        """Every process's validation outputs. From one unpadded ``ShardedLoader``, per-sample tensors go back
+        into the split's own order (sample ``j * world + r`` came from rank ``r``); otherwise (per-batch
+        values, a loader of loaders) the pieces are concatenated rank by rank."""
         parts: list[dict[str, torch.Tensor]] = [{} for _ in range(self.world_size)]
         dist.all_gather_object(parts, collected)
         if not collected:
             return collected
-        per_rank = getattr(loader, "per_rank", None)
-        total = getattr(loader, "total", None)
+        shard = loader if isinstance(loader, ShardedLoader) and not loader.pad else None
+        counts = [len(range(r, shard.total, self.world_size)) for r in range(self.world_size)] if shard else None
         out = {}
         for key, first in collected.items():
             pieces = [p[key] for p in parts]
-            if per_rank is not None and first.dim() > 0 and all(len(t) == per_rank for t in pieces):
-                merged = torch.stack(pieces, dim=1).reshape(per_rank * self.world_size, *first.shape[1:])
-                out[key] = merged[:total]
+            if first.dim() == 0:
+                out[key] = torch.stack(pieces)
+            elif counts is not None and [len(t) for t in pieces] == counts:
+                merged = first.new_empty((shard.total, *first.shape[1:]))
+                for rank, piece in enumerate(pieces):
+                    merged[rank :: self.world_size] = piece
+                out[key] = merged
             else:
-                out[key] = torch.cat(pieces) if first.dim() > 0 else torch.stack(pieces)
+                out[key] = torch.cat(pieces)
         return out
 
     def all_finite(self, value: float) -> bool:

@@ -290,7 +290,7 @@ class Engine:
         model.eval()
         self.eval_parts.eval()
         chunks = []
-        shard = self.strategy.shard(loader)
+        shard = self.strategy.shard(loader, pad=False)
         for batch in shard:
             with torch.autocast(self.device.type, enabled=self.amp):
                 chunks.append(self.hooks.validation_step(model, to_device(batch, self.device), name))

@@ -33,8 +33,8 @@ class SingleProcess:
     def unwrap(self, model: nn.Module) -> nn.Module:
         return model
 
-    def shard(self, loader: Iterable[Any]) -> Iterable[Any]:
-        """This process's share of a loader's batches."""
+    def shard(self, loader: Iterable[Any], pad: bool = True) -> Iterable[Any]:
+        """This process's share of a loader's batches (``pad``: every process gets as many, for training)."""
         return loader
 
     def no_sync(self, model: nn.Module, skip: bool) -> contextlib.AbstractContextManager:

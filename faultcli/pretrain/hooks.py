@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from faultcli.engine.hooks import StepContext, TaskHooks
+from faultcli.pretrain.init import is_head_key
 from faultcli.pretrain.objectives import Views, contrastive_loss, masked_loss, projected_views
 from faultcli.pretrain.pool import UNLABELLED
 from faultcli.pretrain.probe import encode, probe_figures
@@ -47,6 +48,11 @@ class PretrainHooks(TaskHooks):
     def on_epoch_start(self, engine: Any, epoch: int) -> None:
         self.generator.manual_seed(self.seed * 7919 + epoch)
         self.probing = epoch in self.probe_epochs
+        # the classifier read-outs play no part in pretraining (they never had a gradient): frozen, so that
+        # under torchrun no process waits for their gradients
+        for name, param in engine.model.named_parameters():
+            if is_head_key(name):
+                param.requires_grad_(False)
 
     def probe_due(self) -> bool:
         return self.probing

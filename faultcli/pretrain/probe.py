@@ -39,6 +39,10 @@ class ProbeLoader:
     def __len__(self) -> int:
         return len(self.bank) + len(self.query) if self.due() else 0
 
+    def apply(self, wrap: Callable[[Any], Any]) -> ProbeLoader:
+        """The same probe over wrapped loaders (each process's share under torchrun)."""
+        return ProbeLoader(wrap(self.bank), wrap(self.query), self.due)
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if not self.due():
             return

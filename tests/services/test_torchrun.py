@@ -77,3 +77,14 @@ def test_two_processes_resume_a_run(runs):
     metrics = [json.loads(line) for line in (tmp / "two" / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in metrics] == [0, 1, 2, 3]
     assert (tmp / "two" / "run.log").read_text().count("resumed from") == 1
+
+
+def test_two_processes_pretrain_then_finetune(tmp_path):
+    from tests.services.test_pretrain import _recipe
+
+    path = _recipe(tmp_path)
+    result = faultcli(["pretrain", "--recipe", str(path), "--then-finetune", str(path), "--out", "pre"], tmp_path, 2)
+    assert result.returncode == 0, result.stderr[-2000:]
+    summary = json.loads((tmp_path / "pre" / "summary.json").read_text())
+    assert 0.0 <= summary["pretrain"]["test_knn_accuracy"] <= 1.0 and "test_accuracy" in summary
+    assert (tmp_path / "pre" / "pretrain" / "encoder.pt").is_file()
