@@ -287,6 +287,9 @@ epochs = {a.epochs}
 batch_size = 32
 threads = 1
 max_train_batches = {a.max_batches}
+
+[eval]
+batch_size = {a.eval_batch}
 """,
         encoding="utf-8",
     )
@@ -330,12 +333,14 @@ def image_table(results: dict) -> str:
         f"Synthetic image set ({len(CLASSES)} classes, 200×200 colour PNGs, {small['images']:,} → "
         f"{large['images']:,} images) prepared at {side}×{side} RGB with edge maps (split 90/5/5), ResNet-18 "
         f"(timm, random weights), {settings['epochs']} epochs of at most {settings['max_batches']} batches of 32, "
-        "train.threads = 1; whole child process incl. Python start-up. Columns as in the vibration table."
+        f"validation and test in batches of {settings.get('eval_batch', 256)}, train.threads = 1; whole child "
+        "process incl. Python start-up. Columns as in the vibration table."
     )
     foot = (
         "Prep appends each image to images.npy as it is decoded and writes edge maps in a second pass over the "
         "written rows; training, validation, test and the mistakes grid read images with os.pread. The mmap rows "
-        "read every prepared image through a memory map instead: their file column grows with the set."
+        "read every prepared image through a memory map instead: their file column grows with the set. "
+        "Validation and test batches are smaller than both sets' splits, so both compare the same activations."
     )
     return head + "\n\n" + "\n".join(rows) + "\n\n" + foot
 
@@ -351,7 +356,7 @@ def image_suite(a: argparse.Namespace, work: Path) -> dict:
 # ----------------------------------------------------------------------------- main
 
 VIBRATION_KEYS = ("files", "scale", "samples", "window", "epochs", "max_batches", "work")
-IMAGE_KEYS = ("images", "scale", "image_size", "epochs", "max_batches", "work")
+IMAGE_KEYS = ("images", "scale", "image_size", "epochs", "max_batches", "eval_batch", "work")
 
 
 def _settings(a: argparse.Namespace, keys: tuple[str, ...]) -> dict[str, str]:
@@ -378,6 +383,9 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10_000_000, help="samples per recording")
     parser.add_argument("--window", type=int, default=1024)
     parser.add_argument("--image-size", type=int, default=96, help="side of the prepared images")
+    parser.add_argument(
+        "--eval-batch", type=int, default=64, help="image suite: eval.batch_size (below both sets' val / test sizes)"
+    )
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--max-batches", type=int, default=50)
     parser.add_argument("--work", type=Path, default=None, help="where the sets are made (deleted afterwards)")
