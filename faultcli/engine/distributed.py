@@ -149,11 +149,6 @@ class Distributed(SingleProcess):
                 out[key] = torch.cat(pieces)
         return out
 
-    def all_finite(self, value: float) -> bool:
-        flag = torch.tensor([1.0 if np.isfinite(value) else 0.0])
-        dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-        return bool(flag.item())
-
     def mean_figures(self, sums: dict[str, float], count: int) -> dict[str, float]:
         """Training figures averaged over every process's batches."""
         keys = sorted(sums)
@@ -162,10 +157,10 @@ class Distributed(SingleProcess):
         total = max(values[-1].item(), 1.0)
         return {k: values[i].item() / total for i, k in enumerate(keys)}
 
-    def any(self, flag: bool) -> bool:
-        value = torch.tensor([1.0 if flag else 0.0])
-        dist.all_reduce(value, op=dist.ReduceOp.MAX)
-        return bool(value.item())
+    def any_of(self, *flags: bool) -> tuple[bool, ...]:
+        values = torch.tensor([1.0 if f else 0.0 for f in flags])
+        dist.all_reduce(values, op=dist.ReduceOp.MAX)
+        return tuple(bool(v) for v in values.tolist())
 
     def agree(self, flag: bool) -> bool:
         """The main process's decision (early stopping), the same on every process."""

@@ -8,6 +8,7 @@ state goes into checkpoints; how processes share the work is the ``strategy`` (e
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -115,6 +116,7 @@ class Engine:
         self.history: list[dict[str, float]] = []
         self.stop_request: str | None = None  # a signal's name: stop after the current step
         self.partial: dict[str, Any] | None = None  # where an interrupted epoch stopped (saved, resumed)
+        self._bad_loss: float | None = None  # a non-finite loss in the optimiser step being accumulated
 
     @property
     def eval_model(self) -> nn.Module:
@@ -183,7 +185,7 @@ class Engine:
         for cb in self.callbacks:
             cb.on_fit_start(self)
         while self.epoch < epochs and not self.should_stop:
-            if self.strategy.any(self.stop_request is not None):  # asked between epochs: last.pt is current
+            if self.strategy.any_of(self.stop_request is not None)[0]:  # between epochs: last.pt is current
                 raise self._interrupted(self.epoch, 0)
             epoch = self.epoch
             # every epoch re-seeds from (seed, epoch): a resumed run draws what an uninterrupted one would
@@ -233,15 +235,14 @@ class Engine:
                         self.hooks.set_rng_state(resumed["hooks_rng"])
                     continue
                 ctx = StepContext(epoch, i, epoch * self.steps_per_epoch + i, self.steps_per_epoch, epochs)
-                figures = self._train_step(batch, ctx)
+                figures, stop = self._train_step(batch, ctx)
                 count += 1
                 for k, v in figures.items():
                     sums[k] = sums.get(k, 0.0) + v
                 progress.advance(
                     1, **{k: sums[k] / count for k in ("loss", "acc") if k in sums}, lr=self.schedule.current_lr()
                 )
-                # a signal stops at an optimiser step's boundary, so no gradient is left half accumulated
-                if (i + 1) % self.accumulate == 0 and self.strategy.any(self.stop_request is not None):
+                if stop:
                     rng = {"rng": torch.get_rng_state(), "hooks_rng": self.hooks.rng_state()}
                     self.partial = {"step": i + 1, "count": count, "sums": sums, **rng}
                     for cb in self.callbacks:
@@ -253,7 +254,9 @@ class Engine:
         where = f"epoch {epoch + 1}, batch {step}" if step else f"the start of epoch {epoch + 1}"
         return Interrupted(f"training stopped by {self.stop_request or 'a signal'} at {where}")
 
-    def _train_step(self, batch: Any, ctx: StepContext) -> dict[str, float]:
+    def _train_step(self, batch: Any, ctx: StepContext) -> tuple[dict[str, float], bool]:
+        """One batch; after the last batch of an optimiser step, the step. Returns the batch's figures and
+        whether a stop signal ends training here (at a step's boundary: no gradient left half accumulated)."""
         batch = to_device(batch, self.device)
         # gradients add up over ``accumulate`` batches (fewer in the epoch's last group), then one step
         start = ctx.step - ctx.step % self.accumulate
@@ -261,27 +264,36 @@ class Engine:
         first, last = ctx.step == start, ctx.step == start + group - 1
         if first:
             self.optimizer.zero_grad(set_to_none=True)
+            self._bad_loss = None
         model = self.strategy.wrap(self.model)
         with self.strategy.no_sync(model, skip=not last):
             with torch.autocast(self.device.type, enabled=self.amp):
                 loss, figures = self.hooks.training_step(model, batch, ctx)
-            if not self.strategy.all_finite(loss.item()):
-                raise TrainingError(
-                    f"the loss became {loss.item()} at epoch {ctx.epoch + 1}; training stopped and the last good "
-                    "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers"
-                )
+            value = loss.item()
+            if not math.isfinite(value):
+                self._bad_loss = value
             self.scaler.scale(loss / group if group > 1 else loss).backward()
-        if last:
-            self.strategy.sync_gradients(list(self.parts.values()))
-            if self.grad_clip > 0:
-                self.scaler.unscale_(self.optimizer)
-                nn.utils.clip_grad_norm_(self._trained.parameters(), self.grad_clip)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.schedule.step_batch()
-            if self.ema is not None:
-                self.ema.update_parameters(self._trained)
-        return {"loss": loss.item(), **figures}
+        figures = {"loss": value, **figures}
+        if not last:
+            return figures, False
+        # one exchange a step: a non-finite loss or a stop signal in any process ends every process's training
+        bad, stop = self.strategy.any_of(self._bad_loss is not None, self.stop_request is not None)
+        if bad:  # before the optimiser step: the weights stay those of the last good step
+            shown = "non-finite in another process" if self._bad_loss is None else self._bad_loss
+            raise TrainingError(
+                f"the loss became {shown} at epoch {ctx.epoch + 1}; training stopped and the last good "
+                "checkpoint is kept — lower train.lr, enable train.grad_clip, or check the data for outliers"
+            )
+        self.strategy.sync_gradients(list(self.parts.values()))
+        if self.grad_clip > 0:
+            self.scaler.unscale_(self.optimizer)
+            nn.utils.clip_grad_norm_(self._trained.parameters(), self.grad_clip)
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.schedule.step_batch()
+        if self.ema is not None:
+            self.ema.update_parameters(self._trained)
+        return figures, stop
 
     @torch.no_grad()
     def predict(self, loader: Iterable[Any], name: str = "") -> dict[str, torch.Tensor]:

@@ -47,16 +47,12 @@ class SingleProcess:
         """Validation outputs of every process, so figures cover the whole split."""
         return collected
 
-    def all_finite(self, value: float) -> bool:
-        """Whether the loss is finite on every process (one non-finite loss stops them all)."""
-        return bool(torch.isfinite(torch.tensor(value)))
-
     def mean_figures(self, sums: dict[str, float], count: int) -> dict[str, float]:
         return {k: v / max(count, 1) for k, v in sums.items()}
 
-    def any(self, flag: bool) -> bool:
-        """Whether ``flag`` holds on any process (a stop signal reaches them at different steps)."""
-        return flag
+    def any_of(self, *flags: bool) -> tuple[bool, ...]:
+        """Each flag: whether it holds on any process (a non-finite loss, a stop signal), in one exchange."""
+        return tuple(bool(f) for f in flags)
 
     def agree(self, flag: bool) -> bool:
         return flag
