@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import ROOT, machine, run_measured, write_results  # noqa: E402
+from _common import RESULTS, ROOT, machine, run_measured, write_results  # noqa: E402
 
 FIGURES = ("test_accuracy", "test_macro_f1", "best_epoch", "epochs_run", "train_seconds", "n_train")
 
@@ -58,28 +58,41 @@ def main() -> None:
             row = finetune(args.recipe, Path(tmp) / f"p{processes}", settings, processes)
             rows.append({"processes": processes, "threads_each": threads, "batch_each": per_process, **row})
     one, two = rows
-    ratio = two["windows_per_s"] / one["windows_per_s"]
-    payload = {"recipe": args.recipe, "overrides": args.overrides, "rows": rows, "throughput_ratio": ratio, **machine()}
+    case = {
+        "recipe": args.recipe,
+        "overrides": args.overrides,
+        "rows": rows,
+        "throughput_ratio": two["windows_per_s"] / one["windows_per_s"],
+        **machine(),
+    }
+    # one entry per recipe and overrides: running another case keeps the earlier ones
+    path = RESULTS / "distributed.json"
+    cases = json.loads(path.read_text())["cases"] if path.is_file() else []
+    cases = [c for c in cases if (c["recipe"], c["overrides"]) != (args.recipe, args.overrides)] + [case]
+    write_results("distributed", {"cases": cases}, table(cases))
+
+
+def table(cases: list[dict]) -> str:
     lines = [
-        f"# One process against two (torchrun, gloo), `{args.recipe}` {' '.join(args.overrides)}",
+        "# One process against two (torchrun, gloo), the same effective batch",
         "",
-        "| processes × threads | batch each (effective) | test accuracy | macro-F1 | best / run epochs "
-        "| train s | windows/s |",
-        "|---|---|---|---|---|---|---|",
+        "| recipe | processes × threads | batch each (effective) | test accuracy | macro-F1 | best / run epochs "
+        "| train s | windows/s | 2 / 1 |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['processes']} × {r['threads_each']} | {r['batch_each']} ({r['batch_each'] * r['processes']}) "
-            f"| {r['test_accuracy']:.4f} | {r['test_macro_f1']:.4f} | {r['best_epoch']} / {r['epochs_run']} "
-            f"| {r['train_seconds']:.1f} | {r['windows_per_s']:.0f} |"
-        )
-    lines += [
-        "",
-        f"Throughput, 2 processes / 1 process: {ratio:.2f}×. Difference in test accuracy: "
-        f"{two['test_accuracy'] - one['test_accuracy']:+.4f}. Machine: {payload['cpus']} CPUs, torch "
-        f"{payload['torch']}, {payload['date']}.",
-    ]
-    write_results("distributed", payload, "\n".join(lines))
+    for case in cases:
+        name = f"`{case['recipe']}` {' '.join(case['overrides'])}".strip()
+        for r in case["rows"]:
+            ratio = f"{case['throughput_ratio']:.2f}×" if r["processes"] == 2 else ""
+            lines.append(
+                f"| {name} | {r['processes']} × {r['threads_each']} | {r['batch_each']} "
+                f"({r['batch_each'] * r['processes']}) | {r['test_accuracy']:.4f} | {r['test_macro_f1']:.4f} "
+                f"| {r['best_epoch']} / {r['epochs_run']} | {r['train_seconds']:.1f} | {r['windows_per_s']:.0f} "
+                f"| {ratio} |"
+            )
+    last = cases[-1]
+    lines += ["", f"Machine: {last['cpus']} CPUs, torch {last['torch']}; each case run on an idle machine."]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
