@@ -364,6 +364,10 @@ def open_run(path: Path, config_toml: str) -> Iterator[Run]:
         if not getattr(err, "keep_run", False):
             remove_run_folder(path, made)
         raise
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM outside training: the log says so, without a traceback
+        logger.warning("run interrupted")
+        close_logger(logger)
+        raise
     except BaseException:
         logger.exception("run failed")
         close_logger(logger)

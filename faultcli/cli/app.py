@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Annotated
 
@@ -54,22 +55,37 @@ def _register() -> None:
     )
 
 
+_stopped_by = ["Ctrl-C"]
+
+
+def _terminated(signum: int, frame: object) -> None:
+    _stopped_by[0] = "SIGTERM"
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     from faultcli.errors import UserError
 
     _register()
+    # SIGTERM ends a command as Ctrl-C does: one line, not a silent exit (training stops at a step instead)
+    signal.signal(signal.SIGTERM, _terminated)
     rank = os.environ.get("RANK", "0")
     if rank != "0":  # under torchrun only the main process prints
         con.console.quiet = con.err_console.quiet = True
     try:
         app()
+    except SystemExit as err:
+        # Typer turns KeyboardInterrupt into exit code 130 before it reaches this function
+        if err.code == 130 and isinstance(err.__context__, typer.Exit | KeyboardInterrupt) and rank == "0":
+            con.report_error(f"interrupted by {_stopped_by[0]}; files already written are kept")
+        raise
     except UserError as err:
         if con.state["debug"]:
             raise
         con.report_error(str(err))
         sys.exit(getattr(err, "exit_code", 2))
     except KeyboardInterrupt:
-        con.report_error("interrupted")
+        con.report_error(f"interrupted by {_stopped_by[0]}; files already written are kept")
         sys.exit(130)
     except Exception as err:
         if rank == "0" or con.state["debug"]:

@@ -138,3 +138,31 @@ def test_print_config_shows_the_resolved_recipe_and_runs_nothing(project):
 def test_no_recipe_exits_2(project, monkeypatch, capsys):
     code, _, err = in_process(project, monkeypatch, capsys, "prep")
     assert code == 2 and "--recipe" in err
+
+
+@pytest.mark.parametrize(("signum", "name"), [(2, "Ctrl-C"), (15, "SIGTERM")])
+def test_a_signal_during_prep_is_one_line_and_exit_130(tmp_path, signum, name):
+    import signal
+    import time
+
+    rng = np.random.default_rng(0)
+    for cls in ("inner", "normal"):  # enough recordings that reading them takes a while
+        (tmp_path / "raw" / cls).mkdir(parents=True)
+        for k in range(60):
+            np.save(tmp_path / "raw" / cls / f"{cls}_{k}.npy", rng.standard_normal(400_000).astype(np.float32))
+    (tmp_path / "r.toml").write_text(f'[data]\nroot = "raw"\nwindow = 256\nstep = 128\ncache_dir = "{tmp_path}/c"\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "faultcli", "prep", "--recipe", "r.toml", "--out", "run"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "run" / "run.log").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.Signals(signum))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == [f"error: interrupted by {name}; files already written are kept"]
+    assert "Traceback" not in (tmp_path / "run" / "run.log").read_text()
