@@ -31,7 +31,9 @@ def stop_on_signals(engine: Any) -> Iterator[None]:
             raise KeyboardInterrupt
         engine.stop_request = signal.Signals(signum).name
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # a signal the process was started to ignore (a background job's Ctrl-C) stays ignored
+    watched = [sig for sig in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(sig) is not signal.SIG_IGN]
+    previous = {sig: signal.signal(sig, handler) for sig in watched}
     try:
         yield
     finally:

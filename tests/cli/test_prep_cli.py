@@ -140,6 +140,13 @@ def test_no_recipe_exits_2(project, monkeypatch, capsys):
     assert code == 2 and "--recipe" in err
 
 
+def terminal_signals() -> None:
+    """Ctrl-C acts as in a terminal even when the tests run as a background job (which ignores SIGINT)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("signum", "name"), [(2, "Ctrl-C"), (15, "SIGTERM")])
 def test_a_signal_during_prep_is_one_line_and_exit_130(tmp_path, signum, name):
     import signal
@@ -157,6 +164,7 @@ def test_a_signal_during_prep_is_one_line_and_exit_130(tmp_path, signum, name):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=terminal_signals,
     )
     deadline = time.monotonic() + 60
     while not (tmp_path / "run" / "run.log").exists() and time.monotonic() < deadline:

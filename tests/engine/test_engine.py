@@ -260,9 +260,13 @@ def test_a_signal_stops_after_a_step_and_resume_continues_where_it_stopped(tmp_p
         return inner(model, batch, ctx)
 
     first.hooks.training_step = step
-    with pytest.raises(Interrupted, match=f"SIGINT at {where}"), stop_on_signals(first):
-        first.fit(train, val, epochs=4)
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is gone again
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even in a background job
+    try:
+        with pytest.raises(Interrupted, match=f"SIGINT at {where}"), stop_on_signals(first):
+            first.fit(train, val, epochs=4)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is gone again
+    finally:
+        signal.signal(signal.SIGINT, before)
     state = load_checkpoint(tmp_path / "b" / "last.pt")
     assert state["epoch"] == 1 and state["partial"]["step"] == stop_at - 4
 

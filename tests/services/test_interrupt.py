@@ -20,8 +20,18 @@ TIMING = {"epoch_seconds", "train_seconds"}
 def start(args: list[str], cwd: Path) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "faultcli", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "faultcli", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=terminal_signals,
     )
+
+
+def terminal_signals() -> None:
+    """Ctrl-C acts as in a terminal even when the tests run as a background job (which ignores SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def figures(folder: Path) -> tuple[list[dict], dict]:
