@@ -93,7 +93,33 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
         raise CheckpointError(_unreadable(path, data, err)) from None
     if not isinstance(state, dict) or "model" not in state or "config" not in state:
         raise CheckpointError(f"{path} is not a faultcli checkpoint (no model/config); pass a run's best.pt")
+    for key, (kind, what) in _FIELDS.items():  # a hand-edited file fails here, not deep inside a command
+        if key in state and not _is(state[key], kind):
+            raise CheckpointError(
+                f"{path} is not a usable faultcli checkpoint: {key!r} should be {what}, not "
+                f"{type(state[key]).__name__}; pass checkpoints/best.pt or last.pt as training wrote it"
+            )
     return state
+
+
+# what every command reads of a checkpoint, with its type (``list[str]``: a list of strings)
+_FIELDS: dict[str, tuple[Any, str]] = {
+    "model": (dict, "a dict of weights"),
+    "config": (dict, "a dict (the resolved recipe)"),
+    "classes": (list[str], "a list of class names"),
+    "model_name": (str, "a model name"),
+    "model_kwargs": (dict, "a dict of builder arguments"),
+    "data_info": (dict, "a dict"),
+    "task": (str, "a task name"),
+    "fold": (int, "an integer"),
+    "epoch": (int, "an integer"),
+}
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind == list[str]:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, kind) and not (kind is int and isinstance(value, bool))
 
 
 def _unreadable(path: Path, data: bytes, err: Exception) -> str:

@@ -8,6 +8,7 @@ is batch × processes × ``train.accumulate``.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import os
@@ -67,6 +68,16 @@ class Distributed(SingleProcess):
             backend = "cpu:gloo,cuda:nccl" if torch.cuda.is_available() else "gloo"
             dist.init_process_group(backend, timeout=datetime.timedelta(minutes=30))
         self._wrapped: dict[tuple, nn.Module] = {}
+        atexit.register(self.close)
+
+    def close(self) -> None:
+        """Leave the process group together: a process that tears its connections down while another still
+        sends ends in an abort. The others wait here while the main process tests and writes."""
+        if not dist.is_initialized():
+            return
+        with contextlib.suppress(Exception):  # a peer that already failed: torchrun reports that one
+            dist.barrier()
+        dist.destroy_process_group()
 
     def device(self, device: torch.device) -> torch.device:
         """A CUDA device becomes this process's GPU (``LOCAL_RANK``)."""

@@ -15,8 +15,15 @@ from faultcli.services.common import load_trained_model, pick_device, resolve_co
 
 def load_checkpoint_or_run(checkpoint: Path) -> dict[str, Any]:
     """A checkpoint file, or a run folder (or runs/finetune/latest): its best checkpoint."""
-    checkpoint = Path(checkpoint)
-    return load_checkpoint(checkpoint / "checkpoints" / "best.pt" if checkpoint.is_dir() else checkpoint)
+    path = Path(checkpoint)
+    path = path / "checkpoints" / "best.pt" if path.is_dir() else path
+    state = load_checkpoint(path)
+    missing = [key for key in ("classes", "model_name", "model_kwargs") if key not in state]
+    if missing:  # every trained model's checkpoint holds them; a hand-made or foreign file may not
+        raise CheckpointError(
+            f"{path} is not a trained faultcli model (no {', '.join(missing)}); pass a run folder or its best.pt"
+        )
+    return state
 
 
 def checkpoint_config(checkpoint: Path, recipe: Path | None, overrides: list[str] | None) -> tuple[dict, Config]:

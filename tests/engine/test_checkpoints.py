@@ -128,3 +128,30 @@ def test_a_full_disk_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_checkpoint(path)["epoch"] == 1
     assert sorted(os.listdir(tmp_path)) == ["last.pt", "last.pt.sha256"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        ({"classes": 5}, "'classes' should be a list of class names, not int"),
+        ({"classes": ["a", 2]}, "'classes' should be a list of class names, not list"),
+        ({"config": [1, 2]}, "'config' should be a dict"),
+        ({"model_kwargs": "oops"}, "'model_kwargs' should be a dict of builder arguments, not str"),
+        ({"data_info": None}, "'data_info' should be a dict, not NoneType"),
+        ({"epoch": True}, "'epoch' should be an integer, not bool"),
+    ],
+)
+def test_a_hand_edited_checkpoint_is_one_line_error(tmp_path, edit, message):
+    path = tmp_path / "best.pt"
+    torch.save({**state(), "classes": ["a", "b"], **edit}, path)  # no checksum file: an edited foreign file
+    with pytest.raises(CheckpointError, match="not a usable faultcli checkpoint") as err:
+        load_checkpoint(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_eval_needs_the_fields_of_a_trained_model(tmp_path):
+    from faultcli.services.evaluate import load_checkpoint_or_run
+
+    torch.save(state(), tmp_path / "best.pt")
+    with pytest.raises(CheckpointError, match="not a trained faultcli model .no classes, model_name, model_kwargs"):
+        load_checkpoint_or_run(tmp_path / "best.pt")
