@@ -110,9 +110,6 @@ class Distributed(SingleProcess):
             )
         return self._wrapped[key]
 
-    def unwrap(self, model: nn.Module) -> nn.Module:
-        return getattr(model, "module", model)
-
     def shard(self, loader: Any, pad: bool = True) -> Any:
         if isinstance(loader, ShardedLoader):
             return loader
@@ -172,12 +169,6 @@ class Distributed(SingleProcess):
         values = torch.tensor([1.0 if f else 0.0 for f in flags])
         dist.all_reduce(values, op=dist.ReduceOp.MAX)
         return tuple(bool(v) for v in values.tolist())
-
-    def agree(self, flag: bool) -> bool:
-        """The main process's decision (early stopping), the same on every process."""
-        box = [flag]
-        dist.broadcast_object_list(box, src=0)
-        return bool(box[0])
 
     def broadcast(self, value: Any) -> Any:
         box = [value]

@@ -206,7 +206,7 @@ class Engine:
             self.history.append(metrics)
             for cb in self.callbacks:
                 cb.on_epoch_end(self, epoch, metrics)
-            self.should_stop = self.strategy.agree(self.should_stop)  # every process stops with the main one
+            self.should_stop = bool(self.strategy.broadcast(self.should_stop))  # all stop with the main one
         for cb in self.callbacks:
             cb.on_fit_end(self)
         return self.history

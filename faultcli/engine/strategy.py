@@ -30,9 +30,6 @@ class SingleProcess:
         """The module whose ``forward`` training calls (DDP's wrapper under torchrun)."""
         return model
 
-    def unwrap(self, model: nn.Module) -> nn.Module:
-        return model
-
     def shard(self, loader: Iterable[Any], pad: bool = True) -> Iterable[Any]:
         """This process's share of a loader's batches (``pad``: every process gets as many, for training)."""
         return loader
@@ -54,10 +51,8 @@ class SingleProcess:
         """Each flag: whether it holds on any process (a non-finite loss, a stop signal), in one exchange."""
         return tuple(bool(f) for f in flags)
 
-    def agree(self, flag: bool) -> bool:
-        return flag
-
     def broadcast(self, value: Any) -> Any:
+        """The main process's value (a run folder, an early-stopping decision), the same on every process."""
         return value
 
     @contextlib.contextmanager
