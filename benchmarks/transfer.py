@@ -3,6 +3,7 @@
     python benchmarks/transfer.py --suite seu      # SEU 20 Hz -> 30 Hz and 30 Hz -> 20 Hz, every method
     python benchmarks/transfer.py --suite cwru     # CWRU load pairs, source only against the chosen method
     python benchmarks/transfer.py --suite seu-pretrain   # SEU both directions: NT-Xent pretraining, then finetune
+    python benchmarks/transfer.py --suite cwru-pairs     # all 12 CWRU load pairs x seeds 0, 1, 2, two runs at a time
 
 Both write benchmarks/results/transfer.json (suites merge) and the table in transfer.md.
 
@@ -33,6 +34,7 @@ import argparse
 import json
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,6 +47,8 @@ CWRU_RECIPE = "recipes/cwru-load-adapt.toml"
 PRETRAIN_RECIPE = "recipes/pretrain-seu.toml"
 SPEEDS = {"20": "20_0", "30": "30_2"}
 CWRU_PAIRS = (("0", "3"), ("3", "0"), ("1", "2"))
+ALL_PAIRS = tuple((s, t) for s in "0123" for t in "0123" if s != t)
+SEEDS = (0, 1, 2)
 
 
 def seu_overrides(source: str, target: str) -> list[str]:
@@ -106,8 +110,34 @@ def chosen_method(rows: list[dict]) -> str:
     return max(candidates, key=lambda m: (dev[m], -METHODS.index(m)))
 
 
+def pairs_table(rows: list[dict]) -> list[str]:
+    """The 12 load pairs: each pair's mean over seeds per method, then the mean and worst pair."""
+    import numpy as np
+
+    methods = sorted({r["method"] for r in rows}, key=lambda m: m != "none")
+    pairs = sorted({r["direction"] for r in rows})
+    acc = {
+        (p, m): [r["test_accuracy"] for r in rows if r["direction"] == p and r["method"] == m]
+        for p in pairs
+        for m in methods
+    }
+    lines = [
+        "",
+        f"## All 12 CWRU load pairs, seeds {', '.join(str(s) for s in SEEDS)} (test accuracy, mean over seeds)",
+        "",
+        "| source -> target | " + " | ".join(methods) + " |",
+        "|---|" + "---|" * len(methods),
+    ]
+    for p in pairs:
+        lines.append(f"| {p} | " + " | ".join(f"{100 * np.mean(acc[p, m]):.2f}" for m in methods) + " |")
+    means = {m: [np.mean(acc[p, m]) for p in pairs] for m in methods}
+    lines.append("| **mean of pairs** | " + " | ".join(f"**{100 * np.mean(means[m]):.2f}**" for m in methods) + " |")
+    lines.append("| worst pair | " + " | ".join(f"{100 * min(means[m]):.2f}" for m in methods) + " |")
+    return lines
+
+
 def table(stored: dict) -> str:
-    rows = stored["rows"]
+    rows = [r for r in stored["rows"] if r["suite"] != "cwru-pairs"]
     lines = [
         "# Domain adaptation with WDCNN (source only against each [adapt] method)",
         "",
@@ -131,12 +161,13 @@ def table(stored: dict) -> str:
             f"{'' if last is None else f'{100 * last:.2f}'} | {100 * (r['val_macro_f1'] or 0):.2f} | "
             f"{r['target_windows']} | {r['train_seconds']:.0f} |"
         )
-    return "\n".join(lines)
+    pairs = [r for r in stored["rows"] if r["suite"] == "cwru-pairs"]
+    return "\n".join(lines + (pairs_table(pairs) if pairs else []))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", choices=("seu", "cwru", "seu-pretrain"), required=True)
+    parser.add_argument("--suite", choices=("seu", "cwru", "seu-pretrain", "cwru-pairs"), required=True)
     parser.add_argument("--runs", type=Path, default=None, help="keep the run folders here (default: temporary)")
     args = parser.parse_args()
     path = RESULTS / "transfer.json"
@@ -158,14 +189,29 @@ def main() -> None:
                 result["pretrain_knn_test_accuracy"] = summary["pretrain"]["test_knn_accuracy"]
                 result["target_windows"] = summary["pretrain"]["pool_unlabelled"]  # in the pretraining pool
                 stored["rows"].append(result)
+        elif args.suite == "cwru-pairs":
+            method = chosen_method(stored["rows"])
+            jobs = [(s, t, m, seed) for s, t in ALL_PAIRS for seed in SEEDS for m in ("none", method)]
+
+            def one(job: tuple[str, str, str, int]) -> dict:
+                s, t, m, seed = job
+                summary = run(
+                    CWRU_RECIPE, [*cwru_overrides(s, t), f"seed={seed}"], m, runs, f"pairs-{s}to{t}-{m}-{seed}"
+                )
+                return {**row("cwru-pairs", f"{s}->{t}", m, summary), "seed": seed}
+
+            with ThreadPoolExecutor(2) as pool:  # two one-thread runs side by side, one a core
+                stored["rows"].extend(pool.map(one, jobs))
         else:
             method = chosen_method(stored["rows"])
             for source, target in CWRU_PAIRS:
                 for m in ("none", method):
                     summary = run(CWRU_RECIPE, cwru_overrides(source, target), m, runs, f"cwru-{source}to{target}-{m}")
                     stored["rows"].append(row("cwru", f"{source}->{target}", m, summary))
-    order = ("seu", "seu-pretrain", "cwru")
-    stored["rows"].sort(key=lambda r: (order.index(r["suite"]), r["direction"] != DEVELOPMENT, r["direction"]))
+    order = ("seu", "seu-pretrain", "cwru", "cwru-pairs")
+    stored["rows"].sort(
+        key=lambda r: (order.index(r["suite"]), r["direction"] != DEVELOPMENT, r["direction"], r.get("seed", 0))
+    )
     stored["machine"] = machine()
     write_results("transfer", stored, table(stored))
 
