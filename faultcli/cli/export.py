@@ -53,4 +53,4 @@ def export(
         )
     rows.append(["bound", parity["bound"]])
     con.print_table("export parity", ["figure", "value"], rows)
-    con.print_path("export folder", result['folder'])
+    con.print_path("export folder", result["folder"])

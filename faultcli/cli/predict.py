@@ -50,4 +50,4 @@ def predict(
     con.print_table("predictions", ["figure", "value"], rows)
     for item in summary["skipped"]:
         con.console.print(f"skipped {item['file']}: {item['reason']}", highlight=False, markup=False)
-    con.print_path("output folder", summary['folder'])
+    con.print_path("output folder", summary["folder"])
