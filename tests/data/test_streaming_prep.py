@@ -6,32 +6,14 @@ from __future__ import annotations
 import io
 import json
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from faultcli.config.schema import DataConfig
 from faultcli.data import windows as windows_module
 from faultcli.data.vibration import prepare_vibration
 from faultcli.data.windows import window_norm, window_sums
-
-
-def make_recordings(root: Path, classes=("ball", "inner", "normal"), loads=(0, 1, 2, 3), length=3000) -> Path:
-    """``root/<class>/<class>_<load>hp.npy``: one noisy sine per class and load."""
-    rng = np.random.default_rng(0)
-    t = np.arange(length) / 12000
-    for ci, name in enumerate(classes):
-        (root / name).mkdir(parents=True, exist_ok=True)
-        for load in loads:
-            signal = np.sin(2 * np.pi * (100 + 200 * ci) * t) + 0.1 * rng.standard_normal(length)
-            np.save(root / name / f"{name}_{load}hp.npy", signal)
-    return root
-
-
-def cfg(root: Path, **kw) -> DataConfig:
-    base = {"root": str(root), "window": 256, "step": 128, "cache_dir": str(root.parent / "cache")}
-    return DataConfig(**{**base, **kw})
+from tests.data.test_vibration import cfg, make_recordings
 
 
 def _in_memory_norm(signals: np.ndarray, starts: np.ndarray, window: int) -> dict[str, float]:
