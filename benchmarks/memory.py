@@ -160,6 +160,15 @@ max_train_batches = {a.max_batches}
     return path
 
 
+def read_everything(script: str, folder: Path) -> dict:
+    """Memory of a child that reads the whole prepared set once through a memory map, then with os.pread."""
+    reads = {}
+    for how in ("mmap", "pread"):
+        reads[how] = measure([sys.executable, "-c", script, str(folder), how], ROOT)
+        reads[how].update(json.loads(reads[how].pop("output").strip().splitlines()[-1]))
+    return reads
+
+
 def faultcli(command: str, recipe: Path, out: Path) -> dict:
     result = measure([sys.executable, "-m", "faultcli", command, "--recipe", str(recipe), "--out", str(out)], ROOT)
     summary = json.loads((out / "summary.json").read_text())
@@ -175,10 +184,7 @@ def one_size(name: str, work: Path, files: int, a: argparse.Namespace) -> dict:
     folder = Path(prep["summary"]["dataset"])
     windows = int(np.load(folder / "windows.npy", mmap_mode="r").shape[0])
     train = faultcli("finetune", recipe, work / name / "train")
-    reads = {}
-    for how in ("mmap", "pread"):
-        reads[how] = measure([sys.executable, "-c", READ_WINDOWS, str(folder), how], ROOT)
-        reads[how].update(json.loads(reads[how].pop("output").strip().splitlines()[-1]))
+    reads = read_everything(READ_WINDOWS, folder)
     return {
         "files": files,
         "raw_gb": round(on_disk / 1e9, 3),
@@ -303,10 +309,7 @@ def images_one_size(name: str, work: Path, count: int, a: argparse.Namespace) ->
     prep = faultcli("prep", recipe, work / name / "prep")
     folder = Path(prep["summary"]["dataset"])
     train = faultcli("finetune", recipe, work / name / "train")
-    reads = {}
-    for how in ("mmap", "pread"):
-        reads[how] = measure([sys.executable, "-c", READ_IMAGES, str(folder), how], ROOT)
-        reads[how].update(json.loads(reads[how].pop("output").strip().splitlines()[-1]))
+    reads = read_everything(READ_IMAGES, folder)
     return {
         "images": count,
         "png_gb": round(on_disk / 1e9, 3),
