@@ -190,10 +190,20 @@ def mat_rate_cases(draw: st.DrawFn) -> bytes:
     return buffer.getvalue()
 
 
-def run_mat(case: bytes, workdir: Path) -> str:
-    path = workdir / "B007_0.mat"
-    path.write_bytes(case)
-    return outcome(lambda: read_vibration(path, "mat"), _check_rate_reads)
+def recording_runner(name: str, fmt: str) -> Callable[[Any, Path], str]:
+    """A target's run: the case's bytes written as ``name``, read as a recording of format ``fmt``; a case
+    is the bytes, or (bytes, layout) for the table formats."""
+
+    def run(case: bytes | tuple[bytes, str], workdir: Path) -> str:
+        data, layout = case if isinstance(case, tuple) else (case, "auto")
+        path = workdir / name
+        path.write_bytes(data)
+        return outcome(lambda: read_vibration(path, fmt, layout), _check_rate_reads)
+
+    return run
+
+
+run_mat = recording_runner("B007_0.mat", "mat")
 
 
 def _csv_seeds() -> list[bytes]:
@@ -221,11 +231,7 @@ def ragged_csv(draw: st.DrawFn) -> bytes:
     return sep.join(body + [",".join(r) for r in rows]).encode("utf-8")
 
 
-def run_csv(case: tuple[bytes, str], workdir: Path) -> str:
-    data, layout = case
-    path = workdir / "signal.csv"
-    path.write_bytes(data)
-    return outcome(lambda: read_vibration(path, "csv", layout), _check_rate_reads)
+run_csv = recording_runner("signal.csv", "csv")
 
 
 def _xlsx_bytes(frame: Any) -> bytes:
@@ -260,11 +266,7 @@ def xlsx_tables(draw: st.DrawFn) -> bytes:
     return _xlsx_bytes(frame)
 
 
-def run_xlsx(case: tuple[bytes, str], workdir: Path) -> str:
-    data, layout = case
-    path = workdir / "signal.xlsx"
-    path.write_bytes(data)
-    return outcome(lambda: read_vibration(path, "xlsx", layout), _check_rate_reads)
+run_xlsx = recording_runner("signal.xlsx", "xlsx")
 
 
 def _npy_bytes(values: Any) -> bytes:
@@ -294,10 +296,7 @@ def npy_files(draw: st.DrawFn) -> bytes:
     return draw(mutated([data])) if kind == "mutated" else data
 
 
-def run_npy(case: bytes, workdir: Path) -> str:
-    path = workdir / "signal.npy"
-    path.write_bytes(case)
-    return outcome(lambda: read_vibration(path, "npy"), _check_rate_reads)
+run_npy = recording_runner("signal.npy", "npy")
 
 
 # ----------------------------------------------------------------------------- images and masks
