@@ -49,6 +49,18 @@ class DataConfig:
     rate_patterns: dict[str, int] = opt(
         dict, "path regex → sampling rate (e.g. '12k' = 12000, 'normal' = 48000)", factory=True
     )
+    speed_regex: str = opt(
+        "",
+        "regex searched in each file name (labelled or not) whose named group 'rpm' (rev/min) or 'shaft_hz' (Hz) "
+        "is the recording's shaft speed when the file states none; a file it gives no positive speed is an error",
+    )
+    order_rpm: float = opt(
+        0.0,
+        "angular resampling: resample each recording in time so that a shaft revolution spans as many samples "
+        "as at this speed (rev/min), from its rpm (stated by the file or data.speed_regex; none is an error); set it "
+        "to the slowest speed in the data, so every window is filled; 0 = off",
+        min=0.0,
+    )
     preprocess: list[dict[str, Any]] = opt(
         list,
         "steps applied to each recording after resampling, in order, identically in training, eval, predict and "
@@ -240,6 +252,27 @@ class ClipConfig:
     )
     adapter_bottleneck: int = opt(16, "adapter mode: width of the residual signal adapter; 0 = none", min=0)
     adapter_ratio: float = opt(0.2, "adapter mode: share of the adapter's output added to the embedding", min=0.0)
+    text_lora: bool = opt(
+        False,
+        "LoRA (peft) on the transformer text encoder's attention projections, trained with the model (in adapter "
+        "mode beside the residual adapter); the class prompts are then encoded again at every step",
+    )
+    lora_r: int = opt(8, "text_lora: rank of the low-rank update", min=1)
+    lora_alpha: float = opt(16.0, "text_lora: scale of the update (alpha / r multiplies it)", min=0.0)
+    lora_dropout: float = opt(0.05, "text_lora: dropout on the LoRA branch's input", min=0.0, max=0.9)
+    calibration: str = opt(
+        "none",
+        "zero-shot recipes: 'stacking' subtracts γ from the seen classes' scores (calibrated stacking), γ chosen "
+        "on the seen validation windows so that clip.calibration_keep of them stay seen; 'none' leaves scores",
+        choices=("none", "stacking"),
+    )
+    calibration_keep: float = opt(
+        0.95,
+        "calibration = 'stacking': class-balanced share of seen validation windows that must stay among the seen "
+        "classes; γ is the largest shift that keeps it",
+        min=0.5,
+        max=1.0,
+    )
     lstm_dim: int = opt(256, "text_model = 'lstm': width of the word embedding and LSTM", min=8)
     logit_scale: float = opt(
         14.3, "initial inverse temperature of the similarities (learnt, clamped to at most 100)", min=1.0, max=100.0
