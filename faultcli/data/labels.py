@@ -5,6 +5,7 @@ Paths here are POSIX strings relative to ``data.root`` (``"12k_drive_end/IR014_2
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import PurePosixPath
 from typing import Any
@@ -14,6 +15,8 @@ from faultcli.errors import ConfigError, DataError
 # columns every recordings table has; regex groups may not reuse them
 RESERVED = ("recording", "file", "part", "sha1", "label", "class_index", "offset", "length", "source_rate")
 METADATA = ("fault", "size", "load", "position", "sensor", "rpm")
+# data.speed_regex groups that state a shaft speed, and their factor to revolutions per minute
+SPEED_GROUPS = {"rpm": 1.0, "shaft_hz": 60.0}
 
 _CWRU_FAULT = re.compile(r"^(?P<fault>B|IR|OR)(?P<size>\d{3})(?:@(?P<position>\d+))?_(?P<load>\d+)$", re.I)
 _CWRU_NORMAL = re.compile(r"^normal_(?P<load>\d+)$", re.I)
@@ -131,3 +134,39 @@ def rate_from_patterns(rel: str, patterns: dict[str, int]) -> int | None:
         if compile_regex(pattern, f"data.rate_patterns key {pattern!r}", re.IGNORECASE).search(rel):
             return int(rate)
     return None
+
+
+def speed_regex(pattern: str) -> re.Pattern[str] | None:
+    """``data.speed_regex`` compiled (None when empty); it needs exactly one group ``rpm`` or ``shaft_hz``."""
+    if not pattern:
+        return None
+    regex = compile_regex(pattern, "data.speed_regex")
+    named = [g for g in SPEED_GROUPS if g in regex.groupindex]
+    if len(named) != 1:
+        raise ConfigError(
+            f"data.speed_regex = {pattern!r} needs one named group, (?P<rpm>...) in rev/min or (?P<shaft_hz>...) "
+            f"in Hz{'' if not named else f'; it has {len(named)}'}"
+        )
+    return regex
+
+
+def speed_from_path(rel: str, regex: re.Pattern[str]) -> float:
+    """The shaft speed (rev/min) ``data.speed_regex`` reads in the file name of ``rel``.
+
+    The recipe states that every file name carries the speed: a name where the group matches nothing, or
+    something that is not a positive number, stops the read (no speed is guessed).
+    """
+    name = next(g for g in SPEED_GROUPS if g in regex.groupindex)
+    match = regex.search(PurePosixPath(rel).name)
+    text = match.group(name) if match else None
+    try:
+        value = float(text) if text is not None else math.nan
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        got = "nothing" if text is None else repr(text)
+        raise DataError(
+            f"file {rel}: the {name} group of data.speed_regex {regex.pattern!r} matches {got}, not a positive "
+            "shaft speed; fix the regex or skip the file with data.exclude"
+        )
+    return value * SPEED_GROUPS[name]

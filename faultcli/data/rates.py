@@ -117,6 +117,25 @@ def resample(signal: np.ndarray, source_rate: float, target_rate: float, where: 
     return resample_poly(signal, ratio.numerator, ratio.denominator)
 
 
+def to_orders(signal: np.ndarray, rpm: float | None, order_rpm: float, where: str = "") -> np.ndarray:
+    """Angular resampling: ``signal`` of a shaft turning at ``rpm`` resampled in time so that a revolution spans
+    the samples it would at ``order_rpm`` (length × rpm / order_rpm); fault lines then sit at the same bins
+    whatever the speed. The ends are padded with a fitted line, so no edge dip marks the resampled recordings."""
+    if rpm is None or not np.isfinite(rpm) or rpm <= 0:
+        place = f"{where}: " if where else ""
+        raise DataError(
+            f"{place}data.order_rpm needs the recording's shaft speed and nothing states it; add a group "
+            "(?P<shaft_hz>...) or (?P<rpm>...) to data.label_regex, or set data.order_rpm = 0"
+        )
+    if rpm == order_rpm:
+        return signal
+    check_factor(order_rpm, rpm, where)
+    from scipy.signal import resample_poly
+
+    ratio = Fraction(rpm / order_rpm).limit_denominator(1000)
+    return resample_poly(signal, ratio.numerator, ratio.denominator, padtype="line").astype(np.float32)
+
+
 @dataclass
 class RateRead:
     """One recording of a file, at the rate it was found at and resampled to the dataset's rate."""
@@ -204,6 +223,7 @@ def read_recordings(
     rows, chunks, offset = [], [], 0
     notes: dict[str, Any] = {"skipped": [], "rate_sources": {}, "rate_warnings": []}
     assumed = d.sample_rate if can_assume_rate(d, evaluating) else None
+    speeds = labels.speed_regex(d.speed_regex)
     with reporter.task("reading", total=len(entries)) as task:
         for entry in entries:
             fmt = d.format if d.format != "auto" else format_of(entry["path"])
@@ -225,8 +245,19 @@ def read_recordings(
             )
             for read in reads:
                 raw, signal = read.raw, read.signal
+                meta = {**entry["meta"]}
+                if raw.rpm is not None:  # the file's own speed first, then the recipe's rule for its name
+                    meta["rpm"] = raw.rpm
+                elif speeds is not None:
+                    meta["rpm"] = labels.speed_from_path(entry["rel"], speeds)
+                if raw.sensor:
+                    meta["sensor"] = raw.sensor
                 if d.preprocess:  # per recording at the model's rate, fitted without labels
                     signal = apply_steps(signal, d.sample_rate, d.preprocess).astype(np.float32)
+                if d.order_rpm:  # last: the steps above work in physical time (a resonance band stays put)
+                    signal = to_orders(signal, _speed(meta.get("rpm")), d.order_rpm, read.where)
+                    # the stored signal turns at order_rpm now, which is what a model's own order grid must read
+                    meta["recorded_rpm"], meta["rpm"] = meta["rpm"], float(d.order_rpm)
                 if signal.size < d.window:
                     if evaluating:
                         reason = f"{signal.size} samples at {d.sample_rate} Hz, fewer than data.window = {d.window}"
@@ -234,19 +265,15 @@ def read_recordings(
                             {"file": entry["rel"] + (f" [{raw.part}]" if raw.part else ""), "reason": reason}
                         )
                         continue
+                    hint = " (or a data.order_rpm no higher than every recording's speed)" if d.order_rpm else ""
                     raise DataError(
                         f"{read.where} has {signal.size} samples at {d.sample_rate} Hz, fewer than "
-                        f"data.window = {d.window}; use a smaller data.window or skip the file"
+                        f"data.window = {d.window}; use a smaller data.window{hint} or skip the file"
                     )
                 counts = notes["rate_sources"]
                 counts[read.source] = counts.get(read.source, 0) + 1
                 if read.warning:
                     notes["rate_warnings"].append(read.warning)
-                meta = {**entry["meta"]}
-                if raw.rpm is not None:
-                    meta["rpm"] = raw.rpm
-                if raw.sensor:
-                    meta["sensor"] = raw.sensor
                 rows.append(
                     {
                         "recording": len(rows),
@@ -283,6 +310,14 @@ def read_recordings(
     table = table[first + sorted(c for c in table.columns if c not in first)]
     table["rpm"] = pd.to_numeric(table["rpm"], errors="coerce")
     return table, np.concatenate(chunks), notes
+
+
+def _speed(value: Any) -> float | None:
+    """A table's rpm value as a float; None when missing or not a number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 HARMONICS = 10  # shaft harmonics 1x … 10x looked at
