@@ -5,7 +5,10 @@
     python benchmarks/transfer.py --suite seu-pretrain   # SEU both directions: NT-Xent pretraining, then finetune
     python benchmarks/transfer.py --suite cwru-pairs     # all 12 CWRU load pairs x seeds 0, 1, 2, two runs at a time
 
-Both write benchmarks/results/transfer.json (suites merge) and the table in transfer.md.
+    python benchmarks/transfer.py --suite seu-orders       # SEU with speed normalisation: choice, then both directions
+    python benchmarks/transfer.py --suite seu-orders-clip  # the same for the vibration-text model
+
+All write benchmarks/results/transfer.json (suites merge) and the table in transfer.md.
 
 Protocol (fixed before the runs; one seed, seed 0; every run uses one CPU thread):
   seu   recipes/seu-speed-adapt.toml. Source: the train_set windows of one speed (their last 20 % of columns
@@ -19,6 +22,13 @@ Protocol (fixed before the runs; one seed, seed 0; every run uses one CPU thread
         recipes/seu-speed-adapt.toml on the source alone (adapt.method = none) from the pretrained encoder.
   Every run: the checkpoint is chosen on the source's validation windows; the table also gives the last
   epoch's test accuracy. Target labels are never read in training.
+
+  seu-orders, seu-orders-clip: docs/experiments/seu-speed-transfer.md (rule fixed before the runs). Each window's
+        shaft speed comes from its file name (data.speed_regex). Choices are made on the development check only
+        (20 -> 30, scored on the 30 Hz train_set windows, never on a test_set label): first the speed
+        normalisation and model (source only), then the adaptation method; then the chosen setting runs once
+        with every method in both directions on the test_set protocol above. seu-orders-clip does the same for
+        recipes/clip-seu.toml's speed normalisation (no adaptation method).
 
 Method-choice rule (written before any adaptation run): the development direction is SEU 20 -> 30. The
 method of adabn, coral, mmd, dann with the highest test accuracy at the chosen epoch there is "the chosen
@@ -47,8 +57,27 @@ CWRU_RECIPE = "recipes/cwru-load-adapt.toml"
 PRETRAIN_RECIPE = "recipes/pretrain-seu.toml"
 SPEEDS = {"20": "20_0", "30": "30_2"}
 CWRU_PAIRS = (("0", "3"), ("3", "0"), ("1", "2"))
+CLIP_RECIPE = "recipes/clip-seu.toml"
+SPEED_REGEX = "data.speed_regex='(?P<shaft_hz>\\d+)_\\d+_'"  # a TOML literal string: the name's speed in Hz
+MULTI = ["model.name=multimodal_small", 'vibration.branches=["fft", "envelope"]']
+ORDER_SPECTRA = ["vibration.order_normalize=true", "vibration.nominal_rpm=1800"]  # the grid the faster speed fills
+ANGULAR = ["data.order_rpm=1200"]  # the slowest speed: every column still fills a window
+# candidates in the rule's order (a tie goes to the earlier one)
+ORDER_CANDIDATES = {
+    "S1 wdcnn": [],
+    "S2 wdcnn + angular resampling": ANGULAR,
+    "S3 multimodal fft+envelope": MULTI,
+    "S4 multimodal fft+envelope + order spectra": MULTI + ORDER_SPECTRA,
+}
+CLIP_CANDIDATES = {
+    "K1 clip-seu": [],
+    "K2 clip-seu + angular resampling": ANGULAR,
+    "K3 clip-seu + order spectra": ORDER_SPECTRA,
+}
 ALL_PAIRS = tuple((s, t) for s in "0123" for t in "0123" if s != t)
 SEEDS = (0, 1, 2)
+ORDER_SUITES = ("seu-orders", "seu-orders-clip")
+SUITES = ("seu", "seu-pretrain", "cwru", "cwru-pairs", *ORDER_SUITES)  # also the order of the stored rows
 
 
 def seu_overrides(source: str, target: str) -> list[str]:
@@ -59,6 +88,16 @@ def seu_overrides(source: str, target: str) -> list[str]:
         f'data.include=["train_set/*{s}_train.csv", "test_set/*{t}_test.csv"]',
         f'adapt.target_include=["train_set/*{t}_train.csv"]',
     ]
+
+
+def seu_dev_overrides() -> list[str]:
+    """20 -> 30 scored on the 30 Hz train_set windows (also the unlabelled target): no test_set file is read."""
+    return [*seu_overrides("20", "30")[:2], 'data.include=["train_set/*20_0_train.csv", "train_set/*30_2_train.csv"]']
+
+
+def clip_split(source: str, target: str, test_folder: str = "test_set") -> str:
+    s, t = SPEEDS[source], SPEEDS[target]
+    return f'data.split_paths={{train="train_set/*{s}_*",test="{test_folder}/*{t}_*"}}'
 
 
 def cwru_overrides(source: str, target: str) -> list[str]:
@@ -101,6 +140,91 @@ def run(recipe: str, overrides: list[str], method: str, runs: Path, label: str) 
     return run_faultcli(["finetune"], ROOT / recipe, out, sets)
 
 
+def best(scores: dict[str, float]) -> str:
+    """The highest score; a tie goes to the earliest candidate (``scores`` is in the rule's order)."""
+    names = list(scores)
+    return max(names, key=lambda n: (scores[n], -names.index(n)))
+
+
+def seu_orders(stored: dict, runs: Path, save) -> None:
+    """The rule of docs/experiments/seu-speed-transfer.md: model and normalisation, then method, on the
+    development check; then the chosen setting with every method, both directions, tested on test_set."""
+
+    def add(phase: str, candidate: str, direction: str, method: str, summary: dict) -> dict:
+        result = {**row("seu-orders", direction, method, summary), "phase": phase, "candidate": candidate}
+        stored["rows"].append(result)
+        save()
+        return result
+
+    dev = seu_dev_overrides()
+    scores = {}
+    for name, extra in ORDER_CANDIDATES.items():
+        summary = run(SEU_RECIPE, [SPEED_REGEX, *dev, *extra], "none", runs, f"orders-dev-{name.split()[0]}-none")
+        scores[name] = add("dev", name, "20->30", "none", summary)["test_accuracy"]
+    candidate = best(scores)
+    extra = ORDER_CANDIDATES[candidate]
+    methods = {}
+    for method in METHODS[1:]:
+        summary = run(SEU_RECIPE, [SPEED_REGEX, *dev, *extra], method, runs, f"orders-dev-chosen-{method}")
+        methods[method] = add("dev", candidate, "20->30", method, summary)["test_accuracy"]
+    stored["orders_chosen"] = {"candidate": candidate, "method": best(methods)}
+    for source, target in (("20", "30"), ("30", "20")):
+        for method in METHODS:
+            label = f"orders-{source}to{target}-{method}"
+            summary = run(SEU_RECIPE, [SPEED_REGEX, *seu_overrides(source, target), *extra], method, runs, label)
+            add("test", candidate, f"{source}->{target}", method, summary)
+
+
+def seu_orders_clip(stored: dict, runs: Path, save) -> None:
+    """The vibration-text model: speed normalisation chosen on the development check, then both directions."""
+
+    def add(phase: str, candidate: str, direction: str, summary: dict) -> dict:
+        result = {**row("seu-orders-clip", direction, "clip", summary), "phase": phase, "candidate": candidate}
+        stored["rows"].append(result)
+        save()
+        return result
+
+    def clip(sets: list[str], label: str) -> dict:
+        sets = [SPEED_REGEX, *sets, "train.threads=1"]
+        print(f"{label}: faultcli clip train --recipe {CLIP_RECIPE} " + " ".join(f"--set '{s}'" for s in sets))
+        return run_faultcli(["clip", "train"], ROOT / CLIP_RECIPE, runs / label, sets)
+
+    scores = {}
+    for name, extra in CLIP_CANDIDATES.items():
+        summary = clip([clip_split("20", "30", "train_set"), *extra], f"orders-clip-dev-{name.split()[0]}")
+        scores[name] = add("dev", name, "20->30", summary)["test_accuracy"]
+    candidate = best(scores)
+    stored["orders_clip_chosen"] = candidate
+    for source, target in (("20", "30"), ("30", "20")):
+        summary = clip([clip_split(source, target), *CLIP_CANDIDATES[candidate]], f"orders-clip-{source}to{target}")
+        add("test", candidate, f"{source}->{target}", summary)
+
+
+def orders_table(rows: list[dict], stored: dict) -> list[str]:
+    """Speed normalisation: the development check, then the test rows of the chosen settings."""
+    chosen = stored.get("orders_chosen", {})
+    lines = [
+        "",
+        "## Speed normalisation (`--suite seu-orders`, `--suite seu-orders-clip`)",
+        "",
+        "Rule: docs/experiments/seu-speed-transfer.md. *dev* rows: 20->30 scored on the 30 Hz train_set windows "
+        "(the choices); *test* rows: the chosen setting on the test_set protocol (20->30 is the development "
+        f"direction, 30->20 held out). Chosen: {chosen.get('candidate', '?')}, method {chosen.get('method', '?')}; "
+        f"vibration-text: {stored.get('orders_clip_chosen', '?')}.",
+        "",
+        "| suite | phase | candidate | source -> target | method | acc | macro-F1 | chosen epoch | source val F1 | "
+        "train s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['suite']} | {r['phase']} | {r['candidate']} | {r['direction']} | {r['method']} | "
+            f"{100 * r['test_accuracy']:.2f} | {100 * r['test_macro_f1']:.2f} | {r['chosen_epoch']} / "
+            f"{r['last_epoch']} | {100 * (r['val_macro_f1'] or 0):.2f} | {r['train_seconds']:.0f} |"
+        )
+    return lines
+
+
 def chosen_method(rows: list[dict]) -> str:
     """The rule: the best test accuracy on the development direction among the adaptation methods."""
     dev = {r["method"]: r["test_accuracy"] for r in rows if r["suite"] == "seu" and r["direction"] == DEVELOPMENT}
@@ -137,7 +261,7 @@ def pairs_table(rows: list[dict]) -> list[str]:
 
 
 def table(stored: dict) -> str:
-    rows = [r for r in stored["rows"] if r["suite"] != "cwru-pairs"]
+    rows = [r for r in stored["rows"] if r["suite"] not in ("cwru-pairs", *ORDER_SUITES)]
     lines = [
         "# Domain adaptation with WDCNN (source only against each [adapt] method)",
         "",
@@ -162,20 +286,30 @@ def table(stored: dict) -> str:
             f"{r['target_windows']} | {r['train_seconds']:.0f} |"
         )
     pairs = [r for r in stored["rows"] if r["suite"] == "cwru-pairs"]
-    return "\n".join(lines + (pairs_table(pairs) if pairs else []))
+    orders = [r for r in stored["rows"] if r["suite"] in ORDER_SUITES]
+    return "\n".join(lines + (pairs_table(pairs) if pairs else []) + (orders_table(orders, stored) if orders else []))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", choices=("seu", "cwru", "seu-pretrain", "cwru-pairs"), required=True)
+    parser.add_argument("--suite", choices=SUITES, required=True)
     parser.add_argument("--runs", type=Path, default=None, help="keep the run folders here (default: temporary)")
     args = parser.parse_args()
     path = RESULTS / "transfer.json"
     stored = json.loads(path.read_text()) if path.exists() else {"rows": []}
     stored["rows"] = [r for r in stored["rows"] if r["suite"] != args.suite]
+
+    def save() -> None:  # after every run: a long suite that stops keeps the rows it measured
+        stored["machine"] = machine()
+        write_results("transfer", stored, table(stored))
+
     with tempfile.TemporaryDirectory() as tmp:
         runs = args.runs or Path(tmp)
-        if args.suite == "seu":
+        if args.suite == "seu-orders":
+            seu_orders(stored, runs, save)
+        elif args.suite == "seu-orders-clip":
+            seu_orders_clip(stored, runs, save)
+        elif args.suite == "seu":
             for source, target in (("20", "30"), ("30", "20")):
                 for method in METHODS:
                     label = f"seu-{source}to{target}-{method}"
@@ -208,12 +342,16 @@ def main() -> None:
                 for m in ("none", method):
                     summary = run(CWRU_RECIPE, cwru_overrides(source, target), m, runs, f"cwru-{source}to{target}-{m}")
                     stored["rows"].append(row("cwru", f"{source}->{target}", m, summary))
-    order = ("seu", "seu-pretrain", "cwru", "cwru-pairs")
     stored["rows"].sort(
-        key=lambda r: (order.index(r["suite"]), r["direction"] != DEVELOPMENT, r["direction"], r.get("seed", 0))
+        key=lambda r: (
+            SUITES.index(r["suite"]),
+            r.get("phase") == "test",
+            r["direction"] != DEVELOPMENT,
+            r["direction"],
+            r.get("seed", 0),
+        )
     )
-    stored["machine"] = machine()
-    write_results("transfer", stored, table(stored))
+    save()
 
 
 if __name__ == "__main__":
