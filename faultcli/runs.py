@@ -70,28 +70,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary file beside ``path``, fsync, rename: readers never see half a file, and a crash
     (or a full disk) leaves the previous version in place. An ``OSError`` becomes a one-line RunWriteError."""
     path = Path(path)
-    tmp = _tmp_of(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    with _replacing(path, _tmp_of(path)) as tmp:
         # O_EXCL: never write through a link someone left at the temporary name
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
-            _fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise write_error(path, err) from None
-        raise
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -116,7 +103,14 @@ def atomic_path(path: Path) -> Iterator[Path]:
     """Yield a temporary path for a writer that needs a file name (np.save, savefig, torch.save); on success
     it is fsynced and renamed onto ``path``. An ``OSError`` (of the writer too) becomes a RunWriteError."""
     path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    with _replacing(path, path.with_name(f".{path.stem}.tmp{path.suffix}")) as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _replacing(path: Path, tmp: Path) -> Iterator[Path]:
+    """The steps around a writer of ``tmp``: make the folder and clear a stale ``tmp``; after the writer,
+    fsync ``tmp``, rename it onto ``path`` and fsync the folder. ``tmp`` never outlives the call."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
