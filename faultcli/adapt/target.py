@@ -1,5 +1,6 @@
 """The unlabelled target windows of a recipe with ``[adapt]``: the recordings of ``data.test_conditions``
-(by-condition split) or of ``adapt.target_root``. No label of a target window is ever read: the batches
+(by-condition split), of ``adapt.target_root``, or another sensor (``adapt.target_channel``) of the training
+split's own recordings. No label of a target window is ever read: the batches
 hold inputs only, and their order follows the recordings' content, not their (label-bearing) names."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from faultcli.adapt.unlabelled import content_order, read_unlabelled, recordings
 from faultcli.classification.data import ClassificationData
 from faultcli.config import Config
 from faultcli.data.loader import BatchLoader
-from faultcli.data.vibration import VibrationDataset, condition_text
+from faultcli.data.vibration import VibrationDataset, condition_text, prepare_vibration
 from faultcli.errors import ConfigError, DataError
 from faultcli.progress import Reporter
 
@@ -48,10 +49,16 @@ def check_adapt(cfg: Config, task: str) -> None:
         return
     if task != "vibration-classification":
         raise ConfigError(f"adapt.method = {a.method!r} adapts vibration models; task {task!r} takes no [adapt]")
-    if not a.target_root and cfg.data.split != "by-condition":
+    if a.target_channel and a.target_root:
+        raise ConfigError("adapt.target_channel and adapt.target_root name two targets; set one of them")
+    if a.target_channel and a.target_channel == cfg.data.channel:
         raise ConfigError(
-            f"adapt.method = {a.method!r} needs target recordings: set adapt.target_root, or data.split = "
-            "'by-condition' to adapt to the recordings of data.test_conditions"
+            f"adapt.target_channel = {a.target_channel!r} is data.channel itself; name the other sensor (e.g. FE)"
+        )
+    if not (a.target_root or a.target_channel) and cfg.data.split != "by-condition":
+        raise ConfigError(
+            f"adapt.method = {a.method!r} needs target recordings: set adapt.target_root or adapt.target_channel, "
+            "or data.split = 'by-condition' to adapt to the recordings of data.test_conditions"
         )
     if a.target_include and not a.target_root:
         raise ConfigError("adapt.target_include filters adapt.target_root, which is empty; set both or neither")
@@ -76,6 +83,11 @@ def target_windows(cfg: Config, data: ClassificationData, reporter: Reporter) ->
         )
         rows = content_order(ds, ds.indices("all"))
         where = f"from {a.target_root}" + (f" ({', '.join(a.target_include)})" if a.target_include else "")
+    elif a.target_channel:
+        # the same files, split the same way: the training split's time segments, read from the other sensor
+        ds = prepare_vibration(dataclasses.replace(cfg.data, channel=a.target_channel), reporter)
+        rows = content_order(ds, ds.indices("train"))
+        where = f"channel {a.target_channel} of the training split's recordings (adapt.target_channel)"
     else:
         ds = data.dataset
         rows = content_order(ds, condition_rows(ds, cfg.data.condition, cfg.data.test_conditions))

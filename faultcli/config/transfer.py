@@ -64,3 +64,8 @@ class AdaptConfig:
     source_rate: int = opt(
         0, "sampling rate (Hz) of target recordings that say nothing else; 0 = data.source_rate", min=0
     )
+    target_channel: str = opt(
+        "",
+        "another sensor of the same recordings as the target (e.g. FE while data.channel = DE): its windows "
+        "of the training split, unlabelled; empty = no such target",
+    )
