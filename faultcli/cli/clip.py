@@ -18,7 +18,7 @@ clip_app = typer.Typer(
 )
 app.add_typer(clip_app, name="clip", rich_help_panel="Train")
 
-CLIP_KEYS = (*SUMMARY_KEYS, "test_zsl_accuracy", "test_gzsl_h", "trainable_params")
+CLIP_KEYS = (*SUMMARY_KEYS, "test_zsl_accuracy", "test_gzsl_h", "gzsl_gamma", "trainable_params")
 
 
 @clip_app.command("train")
@@ -30,11 +30,30 @@ def train(
     print_config: PrintConfig = False,
     resume: Resume = None,
 ) -> None:
-    """Align windows with class prompts (clip.mode = align), or tune adapters on an aligned model
-    (clip.mode = adapter, train.init = the align run); the same as `faultcli finetune` on a clip recipe."""
-    from faultcli.cli.finetune import train_recipe
+    """Align windows with class prompts (clip.mode = align), or tune adapters (and text LoRA) on an aligned
+    model (clip.mode = adapter, train.init = the align run); `faultcli finetune` on a clip recipe, with the
+    calibrated-stacking γ and the text LoRA's parameter counts in the summary."""
+    from faultcli.errors import ConfigError
+    from faultcli.services.clip import train_clip
+    from faultcli.services.common import resolve_config, start_run
+    from faultcli.services.fit import check_recipe
 
-    train_recipe("clip", recipe, overrides, name, out, print_config, resume, task="clip")
+    if resume is not None:
+        from faultcli.services.resume import resume_run
+
+        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter(), train=train_clip)
+        con.print_summary("clip train (resumed)", summary, CLIP_KEYS, path)
+        return
+    cfg = resolve_config(recipe, overrides)
+    if cfg.task != "clip":
+        raise ConfigError(f"faultcli clip train trains task 'clip'; this recipe's task is {cfg.task!r} (use finetune)")
+    if print_config:
+        con.print_config(cfg)
+        return
+    check_recipe(cfg)  # before the run folder exists
+    with start_run("clip", cfg, name, out) as run:
+        summary = train_clip(cfg, run, con.ConsoleReporter())
+    con.print_summary("clip", summary, CLIP_KEYS, run.path)
 
 
 @clip_app.command("eval")

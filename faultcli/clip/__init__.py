@@ -1,6 +1,7 @@
 """Parts of vibration–text contrastive models (CLIP for bearing signals): prompts, text encoders,
 contrastive losses, adapters. Importing this package does not import transformers or peft."""
 
+from faultcli.clip import builder  # noqa: F401  (registers the clip_tuned model)
 from faultcli.clip.adapters import ResidualAdapter, add_lora, count_trainable, lora_targets
 from faultcli.clip.loss import LogitScale, clip_loss, clip_loss_arange
 from faultcli.clip.prompts import (

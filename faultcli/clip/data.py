@@ -44,6 +44,21 @@ def recipe_prompts(cfg: Config, classes: list[str], notes: list[str]) -> dict[st
     return prompts
 
 
+def check_clip(cfg: Config) -> None:
+    """Cross-key checks of the clip section that no data is needed for."""
+    c = cfg.clip
+    if c.text_lora and c.text_model == "lstm":
+        raise ConfigError(
+            "clip.text_lora tunes a pretrained transformer text encoder; the LSTM trains whole: "
+            "set clip.text_lora = false or clip.text_model to a transformers folder"
+        )
+    if c.calibration != "none" and not c.unseen:
+        raise ConfigError(
+            f"clip.calibration = {c.calibration!r} shifts seen against unseen classes; "
+            "name the unseen classes in clip.unseen or set clip.calibration = 'none'"
+        )
+
+
 def text_side(cfg: Config, prompts: dict[str, list[str]], reporter: Reporter) -> tuple[dict[str, Any], dict[str, Any]]:
     """The builder arguments of the text side (saved) and the frozen class embeddings (initialisation only)."""
     c = cfg.clip
@@ -58,7 +73,17 @@ def text_side(cfg: Config, prompts: dict[str, list[str]], reporter: Reporter) ->
     bank = PromptBank(prompts, encoder)  # the frozen encoder reads each distinct prompt once
     embeddings = bank.embeddings().float()
     reporter.info(f"text encoder {source}: {len(bank.prompts)} prompts for {len(prompts)} classes, dim {bank.dim}")
-    return {"text": "frozen", "text_dim": int(bank.dim), "text_model": str(source)}, {"text_embeddings": embeddings}
+    kwargs: dict[str, Any] = {"text": "frozen", "text_dim": int(bank.dim), "text_model": str(source)}
+    if c.text_lora:  # the prompts are encoded again at every step; these rows are the starting point
+        kwargs.update(
+            text="lora",
+            text_pooling=c.text_pooling,
+            lora_r=c.lora_r,
+            lora_alpha=c.lora_alpha,
+            lora_dropout=c.lora_dropout,
+        )
+        reporter.info(f"text LoRA: rank {c.lora_r}, alpha {c.lora_alpha:g}, the class prompts encoded at every step")
+    return kwargs, {"text_embeddings": embeddings}
 
 
 def seen_classes(cfg: Config, classes: list[str]) -> list[int]:
@@ -78,6 +103,7 @@ def clip_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
     from faultcli.classification.vibration import vibration_data
     from faultcli.clip.hooks import ClipHooks
 
+    check_clip(cfg)
     base = vibration_data(cfg, reporter, data_info)
     classes = list(base.classes)
     c = cfg.clip
@@ -101,9 +127,13 @@ def clip_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
         "train_adapters_only": c.mode == "adapter",
         **text_kwargs,
     }
+    # text LoRA and calibrated stacking need the tuned model; other runs keep the plain one
+    tuned = c.text_lora or c.calibration != "none"
+    if tuned:
+        kwargs.update(seen=seen, calibration_keep=c.calibration_keep if c.calibration == "stacking" else 0.0)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(ClassificationData)}
     fields.update(
-        model_name="clip_classifier",
+        model_name="clip_tuned" if tuned else "clip_classifier",
         model_kwargs=kwargs,
         hooks=ClipHooks,
         hooks_kwargs={"seen": seen},

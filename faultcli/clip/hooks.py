@@ -1,4 +1,5 @@
-"""Training hooks of the vibration–text model: the class-aware contrastive loss over the seen classes."""
+"""Training hooks of the vibration–text model: the class-aware contrastive loss over the seen classes, and
+the calibrated-stacking shift chosen on each validation pass."""
 
 from __future__ import annotations
 
@@ -12,11 +13,21 @@ from faultcli.clip.loss import class_aware_infonce
 from faultcli.engine.hooks import StepContext
 
 
+def stacking_models(model: nn.Module) -> list[nn.Module]:
+    """The modules of ``model`` (wrapped or not) that hold a calibrated-stacking shift."""
+    return [m for m in model.modules() if hasattr(m, "set_gamma")]
+
+
 class ClipHooks(ClassificationHooks):
     """Loss = symmetric class-aware InfoNCE between the batch's windows and the class texts.
 
     ``seen`` lists the class indices training may look at: in a zero-shot recipe the unseen classes'
     texts are neither positives nor negatives, and validation (model selection) scores the seen ones only.
+    A model that calibrates (``calibration_keep`` > 0, the tuned model of a ``clip.calibration = 'stacking'``
+    recipe) gets its calibrated-stacking γ chosen on each validation pass's windows (all of seen classes;
+    ``clip.zeroshot.stacking_gamma``), set before the checkpoint is saved, so the selected checkpoint
+    carries the γ of its own epoch. The loss and the seen-only validation figures do not depend on γ (it
+    shifts every seen score alike).
     """
 
     def __init__(self, num_classes: int, *, seen: list[int], augment=None, seed: int = 0) -> None:
@@ -25,6 +36,8 @@ class ClipHooks(ClassificationHooks):
         remap = torch.full((num_classes,), -1, dtype=torch.long)
         remap[self.seen] = torch.arange(len(seen))
         self.remap = remap
+        self.calibration_keep = 0.0  # the model's, read at validation
+        self.gamma: float | None = None
 
     def _restrict(self, logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return logits[:, self.seen.to(logits.device)], self.remap.to(y.device)[y]
@@ -41,4 +54,32 @@ class ClipHooks(ClassificationHooks):
     def validation_step(self, model: nn.Module, batch: dict[str, Any], name: str = "") -> dict[str, torch.Tensor]:
         out = super().validation_step(model, batch, name)
         logits, y = self._restrict(out["logits"], out["y"])
-        return {"logits": logits, "y": y}
+        calibrating = [m for m in stacking_models(model) if m.calibration_keep > 0]
+        if not calibrating:
+            return {"logits": logits, "y": y}
+        self.calibration_keep = calibrating[0].calibration_keep
+        # the scores before any shift: the one set after the previous pass is added back
+        raw = out["logits"].clone()
+        for module in calibrating:
+            raw += module.gamma.to(raw) * module.seen_mask.to(raw)
+        return {"logits": logits, "y": y, "raw": raw, "label": out["y"]}
+
+    def validation_metrics(self, collected: dict[str, torch.Tensor], name: str = "") -> dict[str, float]:
+        figures = super().validation_metrics({"logits": collected["logits"], "y": collected["y"]}, name)
+        if self.calibration_keep and "raw" in collected:
+            from faultcli.clip.zeroshot import stacking_gamma
+
+            seen = self.seen.tolist()
+            self.gamma = stacking_gamma(
+                collected["raw"].numpy(), collected["label"].numpy(), seen, self.calibration_keep
+            )
+            figures["gzsl_gamma"] = self.gamma
+        return figures
+
+    def on_validation_end(self, engine, epoch: int, metrics: dict[str, float]) -> None:
+        super().on_validation_end(engine, epoch, metrics)
+        if self.gamma is None:
+            return
+        for model in {id(m): m for m in (engine.model, engine.eval_model)}.values():
+            for module in stacking_models(model):
+                module.set_gamma(self.gamma)

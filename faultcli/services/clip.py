@@ -1,5 +1,7 @@
-"""`faultcli clip eval` with new class descriptions: the checkpoint's text encoder reads the new prompts and
-their embeddings replace the class texts; the signal side is unchanged, so no training is needed."""
+"""`faultcli clip train | eval`: training through the one fit flow, with the tuned model's figures (text LoRA,
+calibrated stacking) added to the summary; evaluation with new class descriptions (the checkpoint's text
+encoder, LoRA included, reads the new prompts and their embeddings replace the class texts; the signal side
+is unchanged, so no training is needed) or without the calibrated-stacking shift."""
 
 from __future__ import annotations
 
@@ -10,6 +12,37 @@ from typing import Any
 from faultcli.config import Config
 from faultcli.errors import CheckpointError, ConfigError
 from faultcli.progress import Reporter
+from faultcli.runs import Run
+
+
+def train_clip(cfg: Config, run: Run, reporter: Reporter, resume: Path | None = None) -> dict[str, Any]:
+    """``services.fit.fit``, then the tuned model's figures in the summary (``tuned_figures``)."""
+    from faultcli.services.fit import fit
+
+    summary = fit(cfg, run, reporter, resume)
+    best = run.path / "checkpoints" / "best.pt"
+    if best.is_file() and "folds" not in summary:
+        from faultcli.engine.checkpoints import load_checkpoint
+        from faultcli.engine.strategy import current
+
+        extra = tuned_figures(load_checkpoint(best))
+        if extra and current().is_main:
+            summary = {**summary, **extra}
+            run.write_summary(summary)
+    return summary
+
+
+def tuned_figures(state: dict[str, Any]) -> dict[str, Any]:
+    """γ of calibrated stacking and the parameter counts of text LoRA, when the checkpoint's model has them."""
+    weights, kwargs = state["model"], state.get("model_kwargs", {})
+    out: dict[str, Any] = {}
+    if kwargs.get("calibration_keep"):
+        out["gzsl_gamma"] = float(weights["gamma"])
+        out["calibration_keep"] = float(kwargs["calibration_keep"])
+    if kwargs.get("text") == "lora":
+        out["text_lora_params"] = int(sum(v.numel() for k, v in weights.items() if "lora_" in k))
+        out["text_encoder_params"] = int(weights["texts.base_check"][1])  # its base weights, frozen
+    return out
 
 
 def read_prompts(lines: list[str], file: Path | None) -> dict[str, list[str]]:
@@ -41,7 +74,22 @@ def clip_eval_config(
     if prompts or prompt_file:
         base = resolve_config(None, [], base=dict(state["config"]))
         state = reprompt(state, read_prompts(prompts, prompt_file), base, reporter)
-    return state, state_config(state, recipe, overrides)
+    cfg = state_config(state, recipe, overrides)
+    return with_calibration(state, cfg, reporter), cfg
+
+
+def with_calibration(state: dict[str, Any], cfg: Config, reporter: Reporter) -> dict[str, Any]:
+    """The checkpoint without its calibrated-stacking shift when the config says clip.calibration = 'none'."""
+    gamma = state["model"].get("gamma")
+    if cfg.clip.calibration == "stacking" and gamma is None:
+        raise ConfigError(
+            "this run was trained without calibration (γ is chosen on validation during training); "
+            "drop --set clip.calibration=stacking or train with it"
+        )
+    if cfg.clip.calibration == "none" and gamma is not None and float(gamma) != 0.0:
+        reporter.info(f"calibrated stacking off: the seen classes' shift γ = {float(gamma):.4f} is not applied")
+        return {**state, "model": {**state["model"], "gamma": gamma * 0}}
+    return state
 
 
 def reprompt(state: dict[str, Any], prompts: dict[str, list[str]], cfg: Config, reporter: Reporter) -> dict[str, Any]:
@@ -49,20 +97,38 @@ def reprompt(state: dict[str, Any], prompts: dict[str, list[str]], cfg: Config, 
     from faultcli.clip.text import PromptBank, TransformerTextEncoder
 
     kwargs = state["model_kwargs"]
-    if kwargs.get("text") != "frozen":
+    if kwargs.get("text") not in ("frozen", "lora"):
         raise ConfigError(
             "this model's text encoder is an LSTM trained on its own prompts; new descriptions need a "
             "pretrained text encoder (train with clip.text_model = a transformers folder, the default)"
         )
-    encoder = TransformerTextEncoder(kwargs["text_model"], pooling=cfg.clip.text_pooling)
-    embeddings = PromptBank(prompts, encoder).embeddings().float()
+    new_kwargs = {**kwargs, "num_classes": len(prompts), "prompts": list(prompts.values())}
+    if "seen" in kwargs:  # classes trained on stay seen (shifted by γ); new ones are unseen
+        trained = [state["classes"][i] for i in kwargs["seen"]]
+        new_kwargs["seen"] = [i for i, name in enumerate(prompts) if name in trained]
+    if kwargs["text"] == "lora":
+        embeddings = lora_embeddings(state, new_kwargs)
+    else:
+        encoder = TransformerTextEncoder(kwargs["text_model"], pooling=cfg.clip.text_pooling)
+        embeddings = PromptBank(prompts, encoder).embeddings().float()
     reporter.info(f"{len(prompts)} classes described anew by {sum(map(len, prompts.values()))} prompt(s)")
     out = copy.copy(state)
     out["classes"] = list(prompts)
-    out["model_kwargs"] = {**kwargs, "num_classes": len(prompts), "prompts": list(prompts.values())}
+    out["model_kwargs"] = new_kwargs
     out["model"] = {**state["model"], "texts.embeddings": embeddings}
     out["config"] = copy.deepcopy(state["config"])
     clip = out["config"].setdefault("clip", {})
     clip["unseen"] = [k for k in clip.get("unseen", []) if k in prompts]
     clip["templates"], clip["prompt_file"] = [], ""
     return out
+
+
+def lora_embeddings(state: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+    """The class embeddings of ``kwargs``' prompts by the checkpoint's text encoder with its LoRA weights."""
+    from faultcli.services.common import build_model
+
+    model = build_model(state["model_name"], kwargs)
+    weights = {k: v for k, v in state["model"].items() if k.startswith("texts.") and k != "texts.embeddings"}
+    model.load_state_dict(weights, strict=False)
+    model.texts.refresh()
+    return model.texts.embeddings.detach().clone()
