@@ -50,6 +50,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import RESULTS, ROOT, machine, run_faultcli, write_results  # noqa: E402
 
+from faultcli.runs import atomic_write_json, atomic_write_text  # noqa: E402
+
 METHODS = ("none", "adabn", "coral", "mmd", "dann")  # candidates in the rule's order of simplicity, after none
 DEVELOPMENT = "20->30"
 SEU_RECIPE = "recipes/seu-speed-adapt.toml"
@@ -299,9 +301,13 @@ def main() -> None:
     stored = json.loads(path.read_text()) if path.exists() else {"rows": []}
     stored["rows"] = [r for r in stored["rows"] if r["suite"] != args.suite]
 
-    def save() -> None:  # after every run: a long suite that stops keeps the rows it measured
+    def save(final: bool = False) -> None:  # after every run: a long suite that stops keeps the rows it measured
         stored["machine"] = machine()
-        write_results("transfer", stored, table(stored))
+        if final:
+            write_results("transfer", stored, table(stored))
+        else:
+            atomic_write_json(path, stored)
+            atomic_write_text(path.with_suffix(".md"), table(stored) + "\n")
 
     with tempfile.TemporaryDirectory() as tmp:
         runs = args.runs or Path(tmp)
@@ -351,7 +357,7 @@ def main() -> None:
             r.get("seed", 0),
         )
     )
-    save()
+    save(final=True)
 
 
 if __name__ == "__main__":

@@ -97,3 +97,14 @@ class VibrationDataset:
     def rpm_for(self, rows: np.ndarray) -> np.ndarray:
         rpm = self.recordings["rpm"].to_numpy(dtype=np.float32)
         return rpm[self.recording_for(rows)]
+
+    def speed_note(self, nominal_rpm: float) -> str | None:
+        """What order normalisation assumes, for the log: recordings that state no shaft speed (neither the
+        file nor ``data.speed_regex``) are read at ``nominal_rpm``; None when every recording states one."""
+        missing = int(self.recordings["rpm"].isna().sum())
+        if not missing:
+            return None
+        return (
+            f"{missing} of {len(self.recordings)} recording(s) state no shaft speed: order normalisation reads them "
+            f"at vibration.nominal_rpm = {nominal_rpm:g} rpm (state it with data.speed_regex)"
+        )

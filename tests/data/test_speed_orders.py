@@ -177,3 +177,13 @@ def test_to_orders_keeps_the_level_at_the_ends():
     y = to_orders(x, 1800.0, 1200.0)
     assert y.size == 1500
     assert np.allclose(y, 3.0, atol=1e-2)  # no dip at either end that would mark resampled recordings
+
+
+def test_speed_note_states_the_nominal_speed_only_when_a_speed_is_missing(tmp_path):
+    root = make_seu(tmp_path / "seu")
+    unknown = prepare_vibration(cfg(root))
+    assert unknown.speed_note(1800.0) == (
+        "16 of 16 recording(s) state no shaft speed: order normalisation reads them at vibration.nominal_rpm = "
+        "1800 rpm (state it with data.speed_regex)"
+    )
+    assert prepare_vibration(cfg(root, speed_regex=SPEED_HZ)).speed_note(1800.0) is None

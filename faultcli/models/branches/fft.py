@@ -51,7 +51,12 @@ def rpm_or_nominal(rpm: torch.Tensor | None, batch: int, like: torch.Tensor) -> 
 
 
 class FFTBranch(nn.Module):
-    """Log-magnitude FFT (or, with ``order_normalize``, the same spectrum on a grid of shaft orders)."""
+    """Log-magnitude FFT (or, with ``order_normalize``, the same spectrum on a grid of shaft orders).
+
+    The order grid ends at the Nyquist order of ``nominal_rpm``. A window turning faster reaches Nyquist at a
+    lower order and leaves the top of the grid at zero, a mark of its speed: ``nominal_rpm`` should be the
+    fastest speed of the data (every window then fills the grid).
+    """
 
     def __init__(
         self,
