@@ -7,6 +7,7 @@
 
     python benchmarks/transfer.py --suite seu-orders       # SEU with speed normalisation: choice, then both directions
     python benchmarks/transfer.py --suite seu-orders-clip  # the same for the vibration-text model
+    python benchmarks/transfer.py --suite seu-stretch      # SEU: do class lines move with the stated speed?
 
 All write benchmarks/results/transfer.json (suites merge) and the table in transfer.md.
 
@@ -79,7 +80,8 @@ CLIP_CANDIDATES = {
 ALL_PAIRS = tuple((s, t) for s in "0123" for t in "0123" if s != t)
 SEEDS = (0, 1, 2)
 ORDER_SUITES = ("seu-orders", "seu-orders-clip")
-SUITES = ("seu", "seu-pretrain", "cwru", "cwru-pairs", *ORDER_SUITES)  # also the order of the stored rows
+# also the order of the stored rows
+SUITES = ("seu", "seu-pretrain", "cwru", "cwru-pairs", "seu-stretch", *ORDER_SUITES)
 
 
 def seu_overrides(source: str, target: str) -> list[str]:
@@ -202,6 +204,62 @@ def seu_orders_clip(stored: dict, runs: Path, save) -> None:
         add("test", candidate, f"{source}->{target}", summary)
 
 
+STRETCHES = (0.8, 0.9, 1.0, 1.05, 1.1, 1.2, 1.3, 1.4, 1.5)
+
+
+def seu_stretch() -> dict:
+    """Where do the 30 Hz windows' class lines sit, against the 20 Hz ones? A linear classifier of log FFT and
+    log envelope spectra (per-window standardised) trained on the 20 Hz train_set windows, scored on the 30 Hz
+    train_set windows read at k times each bin (k = 1.5: in orders of shaft speed). train_set only."""
+    import numpy as np
+    import pandas as pd
+    from scipy.signal import hilbert
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    states = ("health", "ball", "inner", "outer", "comb")
+    folder = ROOT / "../shared/data/seu-bearing/train_set"
+
+    def windows(cond: str) -> tuple[np.ndarray, np.ndarray]:
+        x = [pd.read_csv(folder / f"{s}{cond}_train.csv", header=None).to_numpy().T for s in states]
+        y = np.concatenate([np.full(len(w), i) for i, w in enumerate(x)])
+        x = np.concatenate(x)
+        return (x - x.mean(1, keepdims=True)) / x.std(1, keepdims=True), y
+
+    def spectra(x: np.ndarray, kind: str, k: float) -> np.ndarray:
+        w = np.hanning(x.shape[1])
+        if kind == "fft":
+            spec = np.log(np.abs(np.fft.rfft(x * w, axis=1)) + 1e-3)
+        else:
+            env = np.abs(hilbert(x, axis=1))
+            spec = np.log1p(np.abs(np.fft.rfft((env - env.mean(1, keepdims=True)) * w, axis=1)))
+        bins = np.arange(spec.shape[1])
+        grid = bins[: int(bins[-1] / max(STRETCHES)) + 1] * k  # the band every stretch can read
+        return np.stack([np.interp(grid, bins, row) for row in spec])
+
+    (a, ya), (b, yb) = windows(SPEEDS["20"]), windows(SPEEDS["30"])
+    out = {}
+    for kind in ("fft", "envelope"):
+        clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=2000)).fit(spectra(a, kind, 1), ya)
+        out[kind] = {str(k): float(clf.score(spectra(b, kind, k), yb)) for k in STRETCHES}
+    return out
+
+
+def stretch_table(scan: dict) -> list[str]:
+    return [
+        "",
+        "## Where the class lines sit across speeds (`--suite seu-stretch`, train_set windows only)",
+        "",
+        "A linear classifier of 20 Hz log spectra, scored on 30 Hz spectra read at k x each frequency (k = 1.5: "
+        "the same shaft orders; chance 20 %).",
+        "",
+        "| spectrum | " + " | ".join(f"k = {k}" for k in STRETCHES) + " |",
+        "|---|" + "---|" * len(STRETCHES),
+        *(f"| {kind} | " + " | ".join(f"{100 * v:.1f}" for v in row.values()) + " |" for kind, row in scan.items()),
+    ]
+
+
 def orders_table(rows: list[dict], stored: dict) -> list[str]:
     """Speed normalisation: the development check, then the test rows of the chosen settings."""
     chosen = stored.get("orders_chosen", {})
@@ -289,7 +347,9 @@ def table(stored: dict) -> str:
         )
     pairs = [r for r in stored["rows"] if r["suite"] == "cwru-pairs"]
     orders = [r for r in stored["rows"] if r["suite"] in ORDER_SUITES]
-    return "\n".join(lines + (pairs_table(pairs) if pairs else []) + (orders_table(orders, stored) if orders else []))
+    lines += pairs_table(pairs) if pairs else []
+    lines += stretch_table(stored["stretch"]) if "stretch" in stored else []
+    return "\n".join(lines + (orders_table(orders, stored) if orders else []))
 
 
 def main() -> None:
@@ -311,7 +371,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         runs = args.runs or Path(tmp)
-        if args.suite == "seu-orders":
+        if args.suite == "seu-stretch":
+            stored["stretch"] = seu_stretch()
+        elif args.suite == "seu-orders":
             seu_orders(stored, runs, save)
         elif args.suite == "seu-orders-clip":
             seu_orders_clip(stored, runs, save)
