@@ -29,11 +29,12 @@ def clip_tuned(
     lora_dropout: float = 0.05,
     seen: list[int] | None = None,
     calibration_keep: float = 0.0,
+    gamma: float = 0.0,
     text_embeddings: Any = None,
 ) -> Any:
     """``clip_classifier`` plus ``text`` = "lora" (LoRA of rank ``lora_r`` on the transformer ``text_model``,
-    trained with the model) and a shift of the ``seen`` classes' logits that calibrated stacking sets
-    (chosen on validation when ``calibration_keep`` > 0)."""
+    trained with the model) and a shift ``gamma`` of the ``seen`` classes' cosine scores (calibrated stacking;
+    chosen on validation when ``calibration_keep`` > 0)."""
     from faultcli.clip.tuned import build
 
     lookup("model", encoder)
@@ -51,6 +52,7 @@ def clip_tuned(
         lora_dropout=lora_dropout,
         seen=seen,
         calibration_keep=calibration_keep,
+        gamma=gamma,
         text_embeddings=text_embeddings,
         embed_dim=embed_dim,
         logit_scale=logit_scale,

@@ -52,6 +52,11 @@ def check_clip(cfg: Config) -> None:
             "clip.text_lora tunes a pretrained transformer text encoder; the LSTM trains whole: "
             "set clip.text_lora = false or clip.text_model to a transformers folder"
         )
+    if c.text_lora and cfg.train.ema_epochs:
+        raise ConfigError(
+            "clip.text_lora with train.ema_epochs: the averaged copy's class texts would not follow its averaged "
+            "LoRA weights; set train.ema_epochs = 0"
+        )
     if c.calibration != "none" and not c.unseen:
         raise ConfigError(
             f"clip.calibration = {c.calibration!r} shifts seen against unseen classes; "
@@ -129,8 +134,17 @@ def clip_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None 
     }
     # text LoRA and calibrated stacking need the tuned model; other runs keep the plain one
     tuned = c.text_lora or c.calibration != "none"
+    if c.calibration == "pseudo-unseen" and not data_info:
+        raise ConfigError(
+            "clip.calibration = 'pseudo-unseen' trains a calibration model before the model: run it with "
+            "faultcli clip train"
+        )
     if tuned:
-        kwargs.update(seen=seen, calibration_keep=c.calibration_keep if c.calibration == "stacking" else 0.0)
+        kwargs.update(
+            seen=seen,
+            calibration_keep=c.calibration_keep if c.calibration == "stacking" else 0.0,
+            gamma=c.calibration_gamma if c.calibration == "fixed" else 0.0,
+        )
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(ClassificationData)}
     fields.update(
         model_name="clip_tuned" if tuned else "clip_classifier",

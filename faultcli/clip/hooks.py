@@ -36,7 +36,7 @@ class ClipHooks(ClassificationHooks):
         remap = torch.full((num_classes,), -1, dtype=torch.long)
         remap[self.seen] = torch.arange(len(seen))
         self.remap = remap
-        self.calibration_keep = 0.0  # the model's, read at validation
+        self.calibration_keep, self.scale = 0.0, 1.0  # the model's, read at validation
         self.gamma: float | None = None
 
     def _restrict(self, logits: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,11 +57,10 @@ class ClipHooks(ClassificationHooks):
         calibrating = [m for m in stacking_models(model) if m.calibration_keep > 0]
         if not calibrating:
             return {"logits": logits, "y": y}
-        self.calibration_keep = calibrating[0].calibration_keep
+        module = calibrating[0]
+        self.calibration_keep, self.scale = module.calibration_keep, float(module.logit_scale())
         # the scores before any shift: the one set after the previous pass is added back
-        raw = out["logits"].clone()
-        for module in calibrating:
-            raw += module.gamma.to(raw) * module.seen_mask.to(raw)
+        raw = out["logits"] + self.scale * module.gamma.to(out["logits"]) * module.seen_mask.to(out["logits"])
         return {"logits": logits, "y": y, "raw": raw, "label": out["y"]}
 
     def validation_metrics(self, collected: dict[str, torch.Tensor], name: str = "") -> dict[str, float]:
@@ -70,9 +69,8 @@ class ClipHooks(ClassificationHooks):
             from faultcli.clip.zeroshot import stacking_gamma
 
             seen = self.seen.tolist()
-            self.gamma = stacking_gamma(
-                collected["raw"].numpy(), collected["label"].numpy(), seen, self.calibration_keep
-            )
+            chosen = stacking_gamma(collected["raw"].numpy(), collected["label"].numpy(), seen, self.calibration_keep)
+            self.gamma = chosen / self.scale  # in units of cosine similarity, as the model keeps it
             figures["gzsl_gamma"] = self.gamma
         return figures
 

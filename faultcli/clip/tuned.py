@@ -113,12 +113,22 @@ class LoraTexts(nn.Module):
 
 
 class TunedClipClassifier(ClipClassifier):
-    """``ClipClassifier`` whose LoRA weights train also in adapter mode, and whose logits are shifted down by
-    ``gamma`` on the seen classes (calibrated stacking; 0 until chosen on validation)."""
+    """``ClipClassifier`` whose LoRA weights train also in adapter mode, and whose seen classes' cosine scores
+    are shifted down by ``gamma`` (calibrated stacking) before the logit scale: logits = scale · (cos - γ·seen).
 
-    def __init__(self, *args: Any, seen: list[int] | None = None, calibration_keep: float = 0.0, **kwargs: Any) -> None:
+    ``gamma`` is given (a fixed or pseudo-unseen calibration) or, with ``calibration_keep`` > 0, chosen on each
+    validation pass (``clip.hooks``); 0 leaves the logits of ``ClipClassifier``."""
+
+    def __init__(
+        self,
+        *args: Any,
+        seen: list[int] | None = None,
+        calibration_keep: float = 0.0,
+        gamma: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.calibration_keep = calibration_keep  # > 0: validation chooses gamma (clip.hooks)
+        self.calibration_keep = calibration_keep
         for name, param in self.texts.named_parameters():
             if _is_lora(name):
                 param.requires_grad_(True)
@@ -126,12 +136,14 @@ class TunedClipClassifier(ClipClassifier):
         mask = torch.zeros(num_classes)
         mask[list(range(num_classes)) if seen is None else list(seen)] = 1.0
         self.register_buffer("seen_mask", mask, persistent=False)
-        self.register_buffer("gamma", torch.zeros(()))
+        self.register_buffer("gamma", torch.tensor(float(gamma)))
 
     def forward_head(self, feats: torch.Tensor) -> torch.Tensor:
-        return super().forward_head(feats) - self.gamma * self.seen_mask
+        cosine = self.signal_embedding(feats) @ self.text_embedding().T
+        return self.logit_scale() * (cosine - self.gamma * self.seen_mask)
 
     def set_gamma(self, gamma: float) -> None:
+        """γ in units of cosine similarity."""
         self.gamma.fill_(float(gamma))
 
 
@@ -150,6 +162,7 @@ def build(
     lora_dropout: float = 0.05,
     seen: list[int] | None = None,
     calibration_keep: float = 0.0,
+    gamma: float = 0.0,
     text_embeddings: torch.Tensor | None = None,
     **model_kwargs: Any,
 ) -> TunedClipClassifier:
@@ -171,5 +184,6 @@ def build(
         prompts=prompts,
         seen=seen,
         calibration_keep=calibration_keep,
+        gamma=gamma,
         **model_kwargs,
     )

@@ -6,7 +6,9 @@ Calibrated stacking (Chao et al., ECCV 2016) subtracts a constant γ from the se
 arg-max, since a model trained on the seen classes scores them too high. ``stacking_gamma`` chooses γ from
 windows of seen classes alone (the validation split holds no other): the largest shift that keeps a given
 class-balanced share of them predicted as a seen class, a fixed seen-side error as a detector's threshold
-is set at a fixed false-alarm rate. It never reads a window or a label of an unseen class."""
+is set at a fixed false-alarm rate. ``best_h_gamma`` is the classic protocol's choice: on windows of seen
+classes that a calibration model was trained without (pseudo-unseen), the γ of the highest harmonic mean.
+Neither reads a window or a label of an unseen class."""
 
 from __future__ import annotations
 
@@ -78,3 +80,37 @@ def stacking_gamma(logits: np.ndarray, y: np.ndarray, seen: list[int], keep: flo
     if k == len(margin):
         return float(margin[-1] + 1e-6 * max(1.0, abs(margin[-1])))
     return float((margin[k - 1] + margin[k]) / 2.0)
+
+
+def pseudo_unseen(seen: list[str], unseen: int, total: int, seed: int) -> list[str]:
+    """Seen classes to hold out as pseudo-unseen: as many as keep the share of unseen classes, at least one,
+    drawn with ``seed``; at least two seen classes remain."""
+    count = min(max(1, round(len(seen) * unseen / total)), len(seen) - 2)
+    if count < 1:
+        raise ValueError(f"{len(seen)} seen classes leave none to hold out as pseudo-unseen; hold out fewer classes")
+    picked = np.random.default_rng(seed).choice(len(seen), count, replace=False)
+    return [seen[i] for i in sorted(picked)]
+
+
+def best_h_gamma(scores: np.ndarray, y: np.ndarray, seen: list[int]) -> tuple[float, float]:
+    """(γ, H): the shift of the ``seen`` columns' scores that maximises the harmonic mean of the per-class
+    accuracies of the seen and of the other (pseudo-unseen) classes of ``y``; of equally good shifts, the
+    middle one."""
+    mask = seen_mask(scores.shape[1], seen)
+    if mask.all() or not mask.any():
+        raise ValueError("choosing γ needs seen and pseudo-unseen classes")
+    best_seen, best_unseen = scores[:, mask].max(1), scores[:, ~mask].max(1)
+    right_seen = np.flatnonzero(mask)[scores[:, mask].argmax(1)] == y
+    right_unseen = np.flatnonzero(~mask)[scores[:, ~mask].argmax(1)] == y
+    margin = np.sort(np.unique(best_seen - best_unseen))
+    candidates = np.concatenate([[margin[0] - 1e-6], (margin[1:] + margin[:-1]) / 2, [margin[-1] + 1e-6]])
+    stays_seen = (best_seen - best_unseen)[:, None] > candidates[None, :]  # (windows, candidates)
+
+    def class_mean(hit: np.ndarray, classes: np.ndarray) -> np.ndarray:
+        return np.mean([hit[y == c].mean(0) for c in classes if np.any(y == c)], axis=0)
+
+    s = class_mean(stays_seen & right_seen[:, None], np.flatnonzero(mask))
+    u = class_mean(~stays_seen & right_unseen[:, None], np.flatnonzero(~mask))
+    h = np.where(s + u > 0, 2 * s * u / np.maximum(s + u, 1e-12), 0.0)
+    best = np.flatnonzero(h >= h.max() - 1e-12)
+    return float(candidates[best[len(best) // 2]]), float(h.max())

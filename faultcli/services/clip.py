@@ -15,11 +15,27 @@ from faultcli.progress import Reporter
 from faultcli.runs import Run
 
 
+def check_clip_recipe(cfg: Config) -> None:
+    """``services.fit.check_recipe`` and the clip section's cross-key checks, before a run folder exists."""
+    from faultcli.clip.data import check_clip
+    from faultcli.services.fit import check_recipe
+
+    check_recipe(cfg)
+    check_clip(cfg)
+
+
 def train_clip(cfg: Config, run: Run, reporter: Reporter, resume: Path | None = None) -> dict[str, Any]:
-    """``services.fit.fit``, then the tuned model's figures in the summary (``tuned_figures``)."""
+    """``services.fit.fit``, then the tuned model's figures in the summary (``tuned_figures``). With
+    clip.calibration = 'pseudo-unseen' a calibration model is trained first (``pseudo_unseen_gamma``) and the
+    model is trained with its γ fixed."""
     from faultcli.services.fit import fit
 
-    summary = fit(cfg, run, reporter, resume)
+    calibration: dict[str, Any] = {}
+    if cfg.clip.calibration == "pseudo-unseen" and resume is None:
+        cfg, calibration = pseudo_unseen_gamma(cfg, run, reporter)
+    summary = {**fit(cfg, run, reporter, resume), **calibration}
+    if calibration:
+        run.write_summary(summary)
     best = run.path / "checkpoints" / "best.pt"
     if best.is_file() and "folds" not in summary:
         from faultcli.engine.checkpoints import load_checkpoint
@@ -32,12 +48,69 @@ def train_clip(cfg: Config, run: Run, reporter: Reporter, resume: Path | None = 
     return summary
 
 
+def pseudo_unseen_gamma(cfg: Config, run: Run, reporter: Reporter) -> tuple[Config, dict[str, Any]]:
+    """The classic protocol of calibrated stacking: train a calibration model (in ``<run>/calibration``)
+    without some seen classes, which play unseen (``clip.zeroshot.pseudo_unseen``); on the validation windows
+    of every seen class, the γ (in cosine units) of its highest harmonic mean between the pseudo-seen and the
+    pseudo-unseen classes (``best_h_gamma``). Only seen classes' windows are read. Returns the config of the
+    model to train (calibration = 'fixed' with that γ) and the summary's calibration figures."""
+    import dataclasses
+    import time
+
+    import numpy as np
+    import torch
+
+    from faultcli.classification.data import ClassificationData
+    from faultcli.classification.report import predict_rows
+    from faultcli.clip.data import clip_data
+    from faultcli.clip.zeroshot import best_h_gamma, pseudo_unseen
+    from faultcli.engine.checkpoints import load_checkpoint
+    from faultcli.services.common import load_trained_model, pick_device, start_run
+    from faultcli.services.fit import fit
+
+    started = time.perf_counter()
+    plain = dataclasses.replace(cfg, clip=dataclasses.replace(cfg.clip, calibration="none"))
+    classes = list(clip_data(plain, reporter).classes)
+    seen = [k for k in classes if k not in cfg.clip.unseen]
+    held = pseudo_unseen(seen, len(cfg.clip.unseen), len(classes), cfg.seed)
+    reporter.info(f"calibration model: trained without {', '.join(held)} (pseudo-unseen) besides the unseen classes")
+    clip = dataclasses.replace(cfg.clip, unseen=[*cfg.clip.unseen, *held], calibration="none")
+    sub_cfg = dataclasses.replace(cfg, clip=clip)
+    with start_run("clip", sub_cfg, None, run.path / "calibration") as sub_run:
+        fit(sub_cfg, sub_run, reporter)
+    state = load_checkpoint(sub_run.path / "checkpoints" / "best.pt")
+    device = pick_device(cfg.train.device)
+    model = load_trained_model(state, device)
+    data = clip_data(sub_cfg, reporter, state.get("data_info"))
+    rows = ClassificationData.rows(data, "val")  # every class's validation windows: unseen ones have none
+    columns = [classes.index(k) for k in seen]
+    rows = rows[np.isin(data.labels(rows), columns)]
+    pred = predict_rows(model, data, rows, cfg.eval.batch_size, device, reporter)
+    with torch.no_grad():
+        scale = float(model.logit_scale())
+    scores = pred["logits"][:, columns] / scale  # cosine similarities among the seen classes' prompts
+    local = np.searchsorted(columns, pred["y"])
+    gamma, h = best_h_gamma(scores, local, [i for i, k in enumerate(seen) if k not in held])
+    reporter.info(
+        f"calibrated stacking: γ = {gamma:.4f} (cosine), harmonic mean {h:.2%} on the pseudo-unseen "
+        f"{', '.join(held)} over {len(rows)} validation windows of seen classes"
+    )
+    fixed = dataclasses.replace(cfg.clip, calibration="fixed", calibration_gamma=gamma)
+    figures = {
+        "calibration_pseudo_unseen": held,
+        "calibration_val_h": h,
+        "calibration_seconds": time.perf_counter() - started,
+    }
+    return dataclasses.replace(cfg, clip=fixed), figures
+
+
 def tuned_figures(state: dict[str, Any]) -> dict[str, Any]:
     """γ of calibrated stacking and the parameter counts of text LoRA, when the checkpoint's model has them."""
     weights, kwargs = state["model"], state.get("model_kwargs", {})
     out: dict[str, Any] = {}
+    if kwargs.get("calibration_keep") or kwargs.get("gamma"):
+        out["gzsl_gamma"] = float(weights["gamma"])  # in units of cosine similarity
     if kwargs.get("calibration_keep"):
-        out["gzsl_gamma"] = float(weights["gamma"])
         out["calibration_keep"] = float(kwargs["calibration_keep"])
     if kwargs.get("text") == "lora":
         out["text_lora_params"] = int(sum(v.numel() for k, v in weights.items() if "lora_" in k))

@@ -91,3 +91,28 @@ def test_calibrated_stacking_chooses_gamma_on_validation_and_eval_can_switch_it_
     refused = faultcli(tmp_path, "clip", "train", "--recipe", str(recipe), "--out", str(tmp_path / "no"),
                        "--set", "clip.calibration=stacking")  # fmt: skip
     assert refused.returncode == 2 and "clip.unseen" in refused.stderr
+
+
+def test_pseudo_unseen_calibration_trains_a_calibration_model_without_some_seen_classes(tmp_path):
+    recipe = clip_recipe(tmp_path, "lstm")
+    classes = '["B007_0","B007_1","IR007_0","IR007_1","OR007_0","OR007_1"]'
+    text = recipe.read_text().replace("label_regex = '^(?P<label>IR|OR|B)'", "label_regex = '^(?P<label>\\w+_\\d)'")
+    text = text.replace('label_map = {IR = "inner", OR = "outer", B = "ball"}\n', "")
+    recipe.write_text(text.replace('classes = ["ball", "inner", "outer"]', f"classes = {classes}"))
+    overrides = ['clip.unseen=["OR007_1"]', "clip.calibration=pseudo-unseen", 'clip.templates=["plain"]']
+    done = faultcli(tmp_path, "clip", "train", "--recipe", str(recipe), "--out", str(tmp_path / "ps"),
+                    *[a for o in overrides for a in ("--set", o)])  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((tmp_path / "ps" / "summary.json").read_text())
+    held = summary["calibration_pseudo_unseen"]
+    assert len(held) == 1 and held[0] != "OR007_1" and 0.0 <= summary["calibration_val_h"] <= 1.0
+    # the calibration model never trained on the unseen class nor on the pseudo-unseen one
+    sub = load_checkpoint(tmp_path / "ps" / "calibration" / "checkpoints" / "best.pt")
+    assert set(sub["config"]["clip"]["unseen"]) == {"OR007_1", *held}
+    state = load_checkpoint(tmp_path / "ps" / "checkpoints" / "best.pt")
+    assert state["config"]["clip"]["calibration"] == "fixed"
+    assert float(state["model"]["gamma"]) == pytest.approx(summary["gzsl_gamma"])
+    assert state["config"]["clip"]["calibration_gamma"] == pytest.approx(summary["gzsl_gamma"])
+    refused = faultcli(tmp_path, "finetune", "--recipe", str(recipe), "--out", str(tmp_path / "no"),
+                       *[a for o in overrides for a in ("--set", o)])  # fmt: skip
+    assert refused.returncode == 2 and "faultcli clip train" in refused.stderr

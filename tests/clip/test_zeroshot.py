@@ -80,3 +80,26 @@ def test_gamma_never_reads_unseen_windows_or_labels():
 def test_gamma_bad_input(seen, y, keep, message):
     with pytest.raises(ValueError, match=message):
         stacking_gamma(np.zeros((2, 3)), np.array(y), seen, keep)
+
+
+def test_best_h_gamma_picks_the_shift_of_the_highest_harmonic_mean():
+    from faultcli.clip.zeroshot import best_h_gamma
+
+    # classes 0, 1 pseudo-seen, 2 pseudo-unseen; the unseen windows' margins are 0.2 and 0.3, the seen ones' 0.5+
+    scores = np.array([[0.9, 0.1, 0.4], [0.1, 0.8, 0.3], [0.5, 0.0, 0.3], [0.0, 0.6, 0.3], [0.2, 0.1, 0.5]])
+    y = np.array([0, 1, 2, 2, 2])
+    gamma, h = best_h_gamma(scores, y, [0, 1])
+    assert 0.3 < gamma < 0.5 and h == 1.0  # every window right: between the unseen and the seen margins
+    predicted = stacked(scores, [0, 1], gamma).argmax(1)
+    assert predicted.tolist() == [0, 1, 2, 2, 2]
+
+
+def test_pseudo_unseen_keeps_the_unseen_share_and_two_seen_classes():
+    from faultcli.clip.zeroshot import pseudo_unseen
+
+    seen = ["normal", "b7", "b21", "i7", "i14", "o14", "o21"]
+    held = pseudo_unseen(seen, 3, 10, seed=0)
+    assert len(held) == 2 and set(held) < set(seen) and held == pseudo_unseen(seen, 3, 10, seed=0)
+    assert len(pseudo_unseen(["a", "b", "c"], 3, 6, seed=1)) == 1
+    with pytest.raises(ValueError, match="none to hold out"):
+        pseudo_unseen(["a", "b"], 1, 3, seed=0)
