@@ -34,9 +34,8 @@ def train(
     model (clip.mode = adapter, train.init = the align run); `faultcli finetune` on a clip recipe, with the
     calibrated-stacking γ and the text LoRA's parameter counts in the summary."""
     from faultcli.errors import ConfigError
-    from faultcli.services.clip import train_clip
+    from faultcli.services.clip import check_clip_recipe, train_clip
     from faultcli.services.common import resolve_config, start_run
-    from faultcli.services.fit import check_recipe
 
     if resume is not None:
         from faultcli.services.resume import resume_run
@@ -50,7 +49,7 @@ def train(
     if print_config:
         con.print_config(cfg)
         return
-    check_recipe(cfg)  # before the run folder exists
+    check_clip_recipe(cfg)  # before the run folder exists
     with start_run("clip", cfg, name, out) as run:
         summary = train_clip(cfg, run, con.ConsoleReporter())
     con.print_summary("clip", summary, CLIP_KEYS, run.path)

@@ -262,9 +262,11 @@ class ClipConfig:
     lora_dropout: float = opt(0.05, "text_lora: dropout on the LoRA branch's input", min=0.0, max=0.9)
     calibration: str = opt(
         "none",
-        "zero-shot recipes: 'stacking' subtracts γ from the seen classes' scores (calibrated stacking), γ chosen "
-        "on the seen validation windows so that clip.calibration_keep of them stay seen; 'none' leaves scores",
-        choices=("none", "stacking"),
+        "zero-shot recipes: calibrated stacking subtracts γ from the seen classes' cosine scores; 'stacking': γ "
+        "chosen on the seen validation windows so that clip.calibration_keep of them stay seen; 'pseudo-unseen' "
+        "(faultcli clip train): a calibration model trained without some seen classes chooses the γ that "
+        "maximises its harmonic mean on them; 'fixed': clip.calibration_gamma; 'none' leaves scores",
+        choices=("none", "stacking", "pseudo-unseen", "fixed"),
     )
     calibration_keep: float = opt(
         0.95,
@@ -272,6 +274,9 @@ class ClipConfig:
         "classes; γ is the largest shift that keeps it",
         min=0.5,
         max=1.0,
+    )
+    calibration_gamma: float = opt(
+        0.0, "calibration = 'fixed': γ in units of cosine similarity (pseudo-unseen calibration sets it)"
     )
     lstm_dim: int = opt(256, "text_model = 'lstm': width of the word embedding and LSTM", min=8)
     logit_scale: float = opt(
