@@ -74,6 +74,8 @@ def vibration_data(cfg: Config, reporter: Reporter, data_info: dict[str, Any] | 
     from faultcli.data.vibration import prepare_vibration
 
     data = prepare_vibration(cfg.data, reporter)
+    if cfg.vibration.order_normalize and (note := data.speed_note(cfg.vibration.nominal_rpm)):
+        reporter.info(note)
     fold = active_fold(cfg.data.split, cfg.data.fold)
     if data_info:
         mean, std = float(data_info["norm_mean"]), float(data_info["norm_std"])

@@ -124,8 +124,8 @@ def to_orders(signal: np.ndarray, rpm: float | None, order_rpm: float, where: st
     if rpm is None or not np.isfinite(rpm) or rpm <= 0:
         place = f"{where}: " if where else ""
         raise DataError(
-            f"{place}data.order_rpm needs the recording's shaft speed and nothing states it; add a group "
-            "(?P<shaft_hz>...) or (?P<rpm>...) to data.label_regex, or set data.order_rpm = 0"
+            f"{place}data.order_rpm needs the recording's shaft speed and nothing states it; set data.speed_regex "
+            "with a group (?P<shaft_hz>...) or (?P<rpm>...), or set data.order_rpm = 0"
         )
     if rpm == order_rpm:
         return signal

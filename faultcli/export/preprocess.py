@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from faultcli.data.rates import at_rate, read_file
+from faultcli.data import labels
+from faultcli.data.rates import at_rate, read_file, to_orders
 from faultcli.data.readers import EXTENSIONS, format_of
 from faultcli.data.windows import window_starts
 from faultcli.errors import DataError
@@ -96,20 +97,28 @@ def read_recordings(path: Path, name: str, prep: dict[str, Any], sample_rate: in
         assumed=prep["sample_rate"] if prep.get("assume_rate") else None,
         explicit_hint="--sample-rate HZ",
     )
+    speeds = labels.speed_regex(prep.get("speed_regex", ""))
     out = []
     for read in reads:
         part = f" [{read.raw.part}]" if read.raw.part else ""
-        if read.signal.size < prep["window"]:
+        signal, rpm = read.signal, read.raw.rpm
+        try:
+            if rpm is None and speeds is not None:  # the file's own speed first, then the recipe's rule for its name
+                rpm = labels.speed_from_path(path.name, speeds)
+            if prep.get("steps"):  # the recipe's preprocessing, as training applied it (numpy only)
+                signal = apply_steps(signal, prep["sample_rate"], prep["steps"]).astype(np.float32)
+            if prep.get("order_rpm"):  # last, as training resampled: the window then turns at order_rpm
+                signal, rpm = to_orders(signal, rpm, prep["order_rpm"], f"{path}{part}"), prep["order_rpm"]
+        except DataError as err:
+            raise SkippedFile(str(err)) from None
+        if signal.size < prep["window"]:
             raise SkippedFile(
-                f"{path}{part} has {read.signal.size} samples at {prep['sample_rate']} Hz, fewer than the model's "
+                f"{path}{part} has {signal.size} samples at {prep['sample_rate']} Hz, fewer than the model's "
                 f"window of {prep['window']}; pass longer recordings"
             )
-        signal = read.signal
-        if prep.get("steps"):  # the recipe's preprocessing, as training applied it (numpy only)
-            signal = apply_steps(signal, prep["sample_rate"], prep["steps"]).astype(np.float32)
         starts, x = window_batch(signal, prep["window"], prep["step"], prep["norm_mean"], prep["norm_std"])
         warning = read.warning.split(": ", 1)[-1] if read.warning else None
-        out.append(Recording(name + part, starts, x, read.raw.rpm, read.rate, read.source, warning))
+        out.append(Recording(name + part, starts, x, rpm, read.rate, read.source, warning))
     return out
 
 

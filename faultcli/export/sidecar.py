@@ -39,6 +39,9 @@ def _vibration_prep(state: dict[str, Any]) -> dict[str, Any]:
         "assume_rate": not data.get("rate_patterns"),
         # band-pass / MED / VMD steps each recording went through after resampling (data.preprocess)
         "steps": [dict(step) for step in info.get("preprocess", data.get("preprocess", []))],
+        # the shaft speed from a file name that states it, and angular resampling to one speed
+        "speed_regex": str(data.get("speed_regex", "")),
+        "order_rpm": float(data.get("order_rpm", 0) or 0),
         "norm_mean": float(info["norm_mean"]),
         "norm_std": float(info["norm_std"]) or 1.0,
         # every vibration model takes the window's shaft speed as evaluation passes it (NaN when unknown);

@@ -187,3 +187,27 @@ def test_speed_note_states_the_nominal_speed_only_when_a_speed_is_missing(tmp_pa
         "1800 rpm (state it with data.speed_regex)"
     )
     assert prepare_vibration(cfg(root, speed_regex=SPEED_HZ)).speed_note(1800.0) is None
+
+
+def test_predict_reads_speed_and_resamples_as_training_did(tmp_path):
+    """A new recording of a model trained with speed_regex + order_rpm gets the same windows in predict."""
+    from faultcli.export.preprocess import read_recordings
+    from faultcli.export.sidecar import _vibration_prep
+
+    root = make_seu(tmp_path / "seu")
+    d = cfg(root, speed_regex=SPEED_HZ, order_rpm=1200)
+    ds = prepare_vibration(d)
+    state = {"config": {"data": vars(d)}, "data_info": {"norm_mean": 0.0, "norm_std": 1.0}}
+    prep = _vibration_prep(state)
+    assert prep["speed_regex"] == SPEED_HZ and prep["order_rpm"] == 1200.0
+    path = root / "train_set" / "inner30_2_train.csv"
+    read = read_recordings(path, path.name, prep)
+    assert {r.rpm for r in read} == {1200.0}
+    rows = np.flatnonzero(
+        ds.windows[:, 0] == ds.recordings.set_index("file").loc["train_set/inner30_2_train.csv", "recording"].iloc[0]
+    )
+    np.testing.assert_allclose(read[0].x[:, 0], ds.signals_for(rows[: len(read[0].x)]), atol=1e-5)
+    unnamed = tmp_path / "unnamed.csv"
+    unnamed.write_bytes(path.read_bytes())
+    with pytest.raises(DataError, match="speed_regex"):
+        read_recordings(unnamed, unnamed.name, prep)
