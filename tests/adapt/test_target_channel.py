@@ -34,50 +34,28 @@ def write_two_sensors(root, seconds: float = 2.0, fe: bool = True):
     return root
 
 
-def _recipe(tmp_path, data, extra=""):
-    path = tmp_path / "cross-sensor.toml"
-    path.write_text(
-        f"""
-task = "vibration-classification"
-[data]
-root = "{data}"
-label_from = "regex"
-label_regex = '^(?P<label>IR|OR|B)'
-sample_rate = {RATE}
-source_rate = {RATE}
-channel = "DE"
-window = 1024
-step = 512
-split = "recording-time"
-fractions = [0.6, 0.2, 0.2]
-[model]
-name = "wdcnn"
-[train]
-epochs = 1
-batch_size = 8
-patience = 0
-threads = 1
-[eval]
-tsne_max_points = 20
-[adapt]
-method = "coral"
-target_channel = "FE"
-{extra}"""
-    )
-    return path
+# the adapt recipe of conftest.py, turned into the cross-sensor protocol: recording-time split, DE → FE
+CROSS_SENSOR = [
+    "data.split=recording-time",
+    "data.fractions=[0.6,0.2,0.2]",
+    "train.epochs=1",
+    "adapt.method=coral",
+    "adapt.target_channel=FE",
+]
 
 
 def _fit(recipe, overrides, out):
-    cfg = load_config(recipe, overrides)
+    cfg = load_config(recipe, [*CROSS_SENSOR, *overrides])
     check_recipe(cfg)
     with start_run("finetune", cfg, out=out) as run:
         return fit(cfg, run, NullReporter())
 
 
-def test_the_target_is_the_other_sensor_of_the_training_segments(tmp_path):
+def test_the_target_is_the_other_sensor_of_the_training_segments(tmp_path, adapt_recipe):
     data = write_two_sensors(tmp_path / "data")
-    summary = _fit(_recipe(tmp_path, data), [], tmp_path / "run")
-    cfg = load_config(_recipe(tmp_path, data))
+    recipe = adapt_recipe(data)
+    summary = _fit(recipe, [], tmp_path / "run")
+    cfg = load_config(recipe, CROSS_SENSOR)
     from faultcli.data.vibration import prepare_vibration
 
     source = prepare_vibration(cfg.data)
@@ -85,17 +63,18 @@ def test_the_target_is_the_other_sensor_of_the_training_segments(tmp_path):
     assert "channel FE" in summary["adapt_target"]
 
 
-def test_target_batches_hold_the_other_sensor_and_no_label(tmp_path):
+def test_target_batches_hold_the_other_sensor_and_no_label(tmp_path, adapt_recipe):
     """The target windows are the fan-end samples of the training rows, inputs only."""
     from faultcli.adapt.target import target_windows
     from faultcli.classification.vibration import vibration_data
     from faultcli.data.vibration import prepare_vibration
 
     data = write_two_sensors(tmp_path / "data")
-    cfg = load_config(_recipe(tmp_path, data), ["vibration.window_norm=false"])
+    recipe = adapt_recipe(data)
+    cfg = load_config(recipe, CROSS_SENSOR)
     source = vibration_data(cfg, NullReporter())
     target = target_windows(cfg, source, NullReporter())
-    fan_end = prepare_vibration(load_config(_recipe(tmp_path, data), ["data.channel=FE"]).data)
+    fan_end = prepare_vibration(load_config(recipe, [*CROSS_SENSOR, "data.channel=FE"]).data)
     batch = next(iter(target.loader(len(target.rows), train=False)))
     assert set(batch) == {"x", "extra"}
     mean, std = float(source.data_info["norm_mean"]), float(source.data_info["norm_std"])
@@ -104,9 +83,9 @@ def test_target_batches_hold_the_other_sensor_and_no_label(tmp_path):
     assert sorted(target.rows.tolist()) == fan_end.indices("train").tolist()
 
 
-def test_target_channel_mistakes_are_one_line(tmp_path):
+def test_target_channel_mistakes_are_one_line(tmp_path, adapt_recipe):
     data = write_two_sensors(tmp_path / "data")
-    recipe = _recipe(tmp_path, data)
+    recipe = adapt_recipe(data)
     cases = [
         (["adapt.target_channel=DE"], ConfigError, "is data.channel itself"),
         ([f"adapt.target_root={data}"], ConfigError, "two targets"),
@@ -117,5 +96,5 @@ def test_target_channel_mistakes_are_one_line(tmp_path):
         assert "\n" not in str(caught.value) and not (tmp_path / f"run{i}").exists()
     no_fe = write_two_sensors(tmp_path / "no-fe", fe=False)
     with pytest.raises(DataError) as caught:
-        _fit(_recipe(tmp_path, no_fe), [], tmp_path / "run-no-fe")
+        _fit(adapt_recipe(no_fe, name="no-fe"), [], tmp_path / "run-no-fe")
     assert "\n" not in str(caught.value) and "FE" in str(caught.value) and not (tmp_path / "run-no-fe").exists()
