@@ -65,15 +65,17 @@ def pseudo_unseen_gamma(cfg: Config, run: Run, reporter: Reporter) -> tuple[Conf
     from faultcli.clip.data import clip_data
     from faultcli.clip.zeroshot import best_h_gamma, pseudo_unseen
     from faultcli.engine.checkpoints import load_checkpoint
+    from faultcli.progress import LogReporter
     from faultcli.services.common import load_trained_model, pick_device, start_run
     from faultcli.services.fit import fit
 
     started = time.perf_counter()
+    log = LogReporter(reporter, run.logger)  # the calibration's lines in the run's own log too
     plain = dataclasses.replace(cfg, clip=dataclasses.replace(cfg.clip, calibration="none"))
     classes = list(clip_data(plain, reporter).classes)
     seen = [k for k in classes if k not in cfg.clip.unseen]
     held = pseudo_unseen(seen, len(cfg.clip.unseen), len(classes), cfg.seed)
-    reporter.info(f"calibration model: trained without {', '.join(held)} (pseudo-unseen) besides the unseen classes")
+    log.info(f"calibration model: trained without {', '.join(held)} (pseudo-unseen) besides the unseen classes")
     clip = dataclasses.replace(cfg.clip, unseen=[*cfg.clip.unseen, *held], calibration="none")
     sub_cfg = dataclasses.replace(cfg, clip=clip)
     with start_run("clip", sub_cfg, None, run.path / "calibration") as sub_run:
@@ -91,7 +93,7 @@ def pseudo_unseen_gamma(cfg: Config, run: Run, reporter: Reporter) -> tuple[Conf
     scores = pred["logits"][:, columns] / scale  # cosine similarities among the seen classes' prompts
     local = np.searchsorted(columns, pred["y"])
     gamma, h = best_h_gamma(scores, local, [i for i, k in enumerate(seen) if k not in held])
-    reporter.info(
+    log.info(
         f"calibrated stacking: γ = {gamma:.4f} (cosine), harmonic mean {h:.2%} on the pseudo-unseen "
         f"{', '.join(held)} over {len(rows)} validation windows of seen classes"
     )
