@@ -119,3 +119,36 @@ def test_a_checkpoint_refuses_another_base_model(tiny_bert):
     state["texts.base_check"] = state["texts.base_check"] * 1.01
     with pytest.raises(CheckpointError, match="other weights"):
         tuned(tiny_bert).load_state_dict(state)
+
+
+def test_new_descriptions_are_encoded_by_the_tuned_encoder(tiny_bert):
+    from faultcli.clip.text import PromptBank, TransformerTextEncoder
+    from faultcli.services.clip import lora_embeddings
+
+    model = tuned(tiny_bert)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-2)
+    model.train()
+    for _ in range(3):
+        loss = class_aware_infonce(model(torch.randn(6, 1, 1024)), torch.arange(6) % 3)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    model.eval()
+    kwargs = {
+        "num_classes": 3,
+        "encoder": "wdcnn",
+        "encoder_kwargs": {"window": 1024},
+        "text": "lora",
+        "text_dim": 32,
+        "prompts": PROMPTS,
+        "text_model": str(tiny_bert),
+        "embed_dim": 16,
+        "lora_r": 4,
+    }
+    state = {"model_name": "clip_tuned", "model": model.state_dict()}
+    same = lora_embeddings(state, kwargs)
+    assert torch.allclose(same, model.texts.embeddings, atol=1e-5)  # the trained prompts: the trained rows
+    new = {"ball": ["ball fault"], "inner": ["inner race fault"]}
+    tuned_rows = lora_embeddings(state, {**kwargs, "num_classes": 2, "prompts": list(new.values())})
+    base_rows = PromptBank(new, TransformerTextEncoder(tiny_bert)).embeddings()
+    assert tuned_rows.shape == (2, 32) and not torch.allclose(tuned_rows, base_rows, atol=1e-4)
