@@ -66,6 +66,33 @@ def check_adapt(cfg: Config, task: str) -> None:
         raise DataError(f"adapt.target_root = {a.target_root!r} is not a folder; give the folder of target recordings")
 
 
+def check_model_adapts(model: Any, cfg: Config, name: str) -> None:
+    """A model the recipe's method can change: AdaBN needs BatchNorm layers; MMD, CORAL and DANN move the
+    features through the weights that compute them, which models of fixed transforms (the linear
+    baselines) do not have. ``model``: a freshly built copy (its mode and statistics may change)."""
+    import torch
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    method = cfg.adapt.method
+    if method == "adabn":
+        if not any(isinstance(m, _BatchNorm) and m.track_running_stats for m in model.modules()):
+            raise ConfigError(
+                f"adapt.method = adabn re-estimates BatchNorm statistics and model {name!r} has none; "
+                "choose another adapt.method or model"
+            )
+        return
+    if method == "none":
+        return
+    model.eval()
+    with torch.enable_grad():
+        feats = model.forward_features(torch.zeros(2, 1, cfg.data.window))
+    if not feats.requires_grad:
+        raise ConfigError(
+            f"adapt.method = {method} aligns the features, and model {name!r} computes them with no trainable "
+            "weight (nothing to align); use adapt.method = adabn or a model with an encoder (wdcnn, multimodal_*)"
+        )
+
+
 def with_target(cfg: Config, data: ClassificationData, reporter: Reporter) -> AdaptedData:
     """``data`` with its target windows, normalised with the source's training statistics."""
     fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}

@@ -98,13 +98,18 @@ class ClassificationTask(Task):
             from faultcli.pretrain.freeze import EncoderFreeze
 
             hooks = EncoderFreeze(hooks, t.freeze_epochs)
+        if cfg.adapt.method == "none":
+            return hooks
+        from faultcli.adapt.target import check_model_adapts
+        from faultcli.models import create_model
+
+        probe = create_model(data.model_name, **data.model_kwargs)
+        check_model_adapts(probe, cfg, data.model_name)
         if cfg.adapt.method not in PAIRED:
             return hooks
         from faultcli.adapt.hooks import AdaptHooks
-        from faultcli.models import create_model
 
-        width = create_model(data.model_name, **data.model_kwargs).num_features
-        return AdaptHooks(hooks, cfg.adapt.method, cfg.adapt.weight, width)
+        return AdaptHooks(hooks, cfg.adapt.method, cfg.adapt.weight, probe.num_features)
 
     def loaders(self, cfg: Config, data: ClassificationData) -> tuple[Any, dict[str, Any]]:
         t = cfg.train

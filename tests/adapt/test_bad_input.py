@@ -66,3 +66,25 @@ def test_the_cli_prints_one_error_line_and_exits_2(tmp_path, adapt_recipe):
     )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
     assert "adapt.target_root" in proc.stderr and not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("model", ["band_linear", "envelope_linear"])
+def test_alignment_on_features_with_no_trainable_weight_is_refused(tmp_path, adapt_recipe, model):
+    """The linear baselines compute their features by fixed transforms: MMD / CORAL / DANN would train nothing."""
+    recipe = adapt_recipe()
+    _fails(recipe, ["adapt.method=dann", f"model.name={model}"], tmp_path / "run", ConfigError, "nothing to align")
+
+
+def test_adabn_on_a_model_without_batchnorm_is_refused(adapt_recipe):
+    import torch
+
+    from faultcli.adapt.target import check_model_adapts
+
+    class NoNorm(torch.nn.Module):
+        def forward_features(self, x):
+            return x.mean(dim=-1)
+
+    cfg = load_config(adapt_recipe(), ["adapt.method=adabn"])
+    with pytest.raises(ConfigError, match="has none"):
+        check_model_adapts(NoNorm(), cfg, "no_norm")
+    check_model_adapts(NoNorm(), load_config(adapt_recipe(), ["adapt.method=none"]), "no_norm")
