@@ -2,6 +2,7 @@
 
     python benchmarks/label_scarcity.py --suite dev   # the choice: candidates on the fan-end development task
     python benchmarks/label_scarcity.py               # the reported rows: drive-end, recording-time and cross-load
+    python benchmarks/label_scarcity.py --suite seeds # the 1 % rows with fine-tune seeds 1, 2 (after the report)
 
 Protocol and rule (fixed before the runs): docs/experiments/label-scarcity.md. In short: every choice is made
 on the fan-end channel (data.channel = FE), recording-time split, 1 % of the train labels, scored by the
@@ -9,9 +10,11 @@ accuracy on its validation split at the last epoch. Fine-tuning keeps its last e
 last epoch, so no label beyond the label_fraction subset picks a checkpoint. Pretraining pools the task's
 train windows without labels (never val or test; cross-load pretrains on loads 0-2 only).
 
-The dev suite writes benchmarks/results/label-scarcity-dev.{json,md}; the report suite writes
-benchmarks/results/label-scarcity.{json,md}. A run folder that already holds a summary.json is read, not run
-again (its wall time and peak RSS come from the measured.json written beside it). One thread per run.
+The dev suite writes benchmarks/results/label-scarcity-dev.{json,md}, the report suite
+benchmarks/results/label-scarcity.{json,md}, the seeds suite label-scarcity-seeds.{json,md} (it reads the
+report suite's encoders from runs/bench-scarcity-report). A run folder that already holds a summary.json is
+read, not run again (its wall time and peak RSS come from the measured.json written beside it). One thread
+per run.
 """
 
 from __future__ import annotations
@@ -182,6 +185,28 @@ def report_suite(out: Path) -> dict:
     return {"rows": rows, "pretrain": pretrains}
 
 
+def seeds_suite(out: Path, report: Path) -> dict:
+    """Added after the rule's runs: the 1 % rows again with fine-tune seeds 1 and 2 (same label subset, the
+    seed-0 encoders of the report suite), to show how far one seed moves them."""
+    rows = []
+    tasks = {"recording-time": (FEW_LABELS_RECIPE, []), "cross-load": (CROSS_LOAD_FEW_LABELS, CROSS_LOAD)}
+    for seed in (1, 2):
+        for task, (recipe, split) in tasks.items():
+            common = ["data.label_fraction=0.01", f"train.epochs={EPOCHS[0.01]}", f"seed={seed}"]
+            for name, model_recipe, extra in (
+                ("scratch", recipe, []),
+                ("pretrained", recipe, [f"train.init={report / f'{task}-pretrain'}"]),
+                ("band_linear", BAND_LINEAR_RECIPE, [*split, "train.batch_size=32", *LAST_EPOCH]),
+            ):
+                result = run(["finetune"], model_recipe, out / f"{task}-{name}-seed{seed}", [*common, *extra])
+                rows.append({
+                    "task": task, "labels": "1%", "seed": seed, "model": name,
+                    "test_accuracy": round(100 * result["test_accuracy"], 2),
+                    "test_macro_f1": round(100 * result["test_macro_f1"], 2),
+                })  # fmt: skip
+    return {"rows": rows, "pretrain": []}
+
+
 def markdown(payload: dict) -> str:
     lines = []
     for key in ("rows", "pretrain"):
@@ -199,14 +224,18 @@ def markdown(payload: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--suite", choices=("report", "dev"), default="report")
+    parser.add_argument("--suite", choices=("report", "dev", "seeds"), default="report")
     parser.add_argument("--out", type=Path, default=None, help="folder of the runs (default runs/bench-scarcity-*)")
     args = parser.parse_args()
     out = args.out or ROOT / "runs" / f"bench-scarcity-{args.suite}"
     out.mkdir(parents=True, exist_ok=True)
-    payload = dev_suite(out) if args.suite == "dev" else report_suite(out)
+    if args.suite == "seeds":
+        payload = seeds_suite(out, ROOT / "runs" / "bench-scarcity-report")
+    else:
+        payload = dev_suite(out) if args.suite == "dev" else report_suite(out)
     payload = {"suite": args.suite, "machine": machine(), **payload}
-    write_results("label-scarcity-dev" if args.suite == "dev" else "label-scarcity", payload, markdown(payload))
+    name = {"dev": "label-scarcity-dev", "seeds": "label-scarcity-seeds"}.get(args.suite, "label-scarcity")
+    write_results(name, payload, markdown(payload))
 
 
 if __name__ == "__main__":
