@@ -33,26 +33,10 @@ def train(
     """Align windows with class prompts (clip.mode = align), or tune adapters (and text LoRA) on an aligned
     model (clip.mode = adapter, train.init = the align run); `faultcli finetune` on a clip recipe, with the
     calibrated-stacking γ and the text LoRA's parameter counts in the summary."""
-    from faultcli.errors import ConfigError
-    from faultcli.services.clip import check_clip_recipe, train_clip
-    from faultcli.services.common import resolve_config, start_run
+    from faultcli.cli.finetune import train_recipe
+    from faultcli.services.clip import train_clip
 
-    if resume is not None:
-        from faultcli.services.resume import resume_run
-
-        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter(), train=train_clip)
-        con.print_summary("clip train (resumed)", summary, CLIP_KEYS, path)
-        return
-    cfg = resolve_config(recipe, overrides)
-    if cfg.task != "clip":
-        raise ConfigError(f"faultcli clip train trains task 'clip'; this recipe's task is {cfg.task!r} (use finetune)")
-    if print_config:
-        con.print_config(cfg)
-        return
-    check_clip_recipe(cfg)  # before the run folder exists
-    with start_run("clip", cfg, name, out) as run:
-        summary = train_clip(cfg, run, con.ConsoleReporter())
-    con.print_summary("clip", summary, CLIP_KEYS, run.path)
+    train_recipe("clip", recipe, overrides, name, out, print_config, resume, "clip", train_clip, CLIP_KEYS)
 
 
 @clip_app.command("eval")

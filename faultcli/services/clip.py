@@ -15,15 +15,6 @@ from faultcli.progress import Reporter
 from faultcli.runs import Run
 
 
-def check_clip_recipe(cfg: Config) -> None:
-    """``services.fit.check_recipe`` and the clip section's cross-key checks, before a run folder exists."""
-    from faultcli.clip.data import check_clip
-    from faultcli.services.fit import check_recipe
-
-    check_recipe(cfg)
-    check_clip(cfg)
-
-
 def train_clip(cfg: Config, run: Run, reporter: Reporter, resume: Path | None = None) -> dict[str, Any]:
     """``services.fit.fit``, then the tuned model's figures in the summary (``tuned_figures``). With
     clip.calibration = 'pseudo-unseen' a calibration model is trained first (``pseudo_unseen_gamma``) and the

@@ -20,11 +20,13 @@ ZERO_SHOT = ("zsl_accuracy", "gzsl_seen_accuracy", "gzsl_unseen_accuracy", "gzsl
 
 class ClipTask(ClassificationTask):
     def check(self, cfg: Config) -> None:
+        from faultcli.clip.data import check_clip
         from faultcli.clip.prompts import check_template
 
         super().check(cfg)
-        if cfg.model.name == "clip_classifier":
+        if cfg.model.name in ("clip_classifier", "clip_tuned"):
             raise ConfigError("model.name names the signal encoder of task clip (e.g. wdcnn, multimodal_small)")
+        check_clip(cfg)
         if cfg.vibration.wide_bands:
             raise ConfigError(
                 "vibration.wide_bands is a read-out of its own; task clip reads features only: set it to 0"
@@ -42,8 +44,11 @@ class ClipTask(ClassificationTask):
             seen_classes(cfg, list(cfg.data.classes))
         if cfg.clip.mode == "adapter" and not cfg.train.init:
             raise ConfigError("clip.mode = 'adapter' tunes a trained model; set train.init to an align run folder")
-        if cfg.clip.mode == "adapter" and not cfg.clip.adapter_bottleneck:
-            raise ConfigError("clip.mode = 'adapter' with clip.adapter_bottleneck = 0 trains nothing; give a width")
+        if cfg.clip.mode == "adapter" and not (cfg.clip.adapter_bottleneck or cfg.clip.text_lora):
+            raise ConfigError(
+                "clip.mode = 'adapter' with clip.adapter_bottleneck = 0 and no clip.text_lora trains nothing; "
+                "give a width or set clip.text_lora = true"
+            )
 
     @staticmethod
     def _classifier_settings(cfg: Config) -> list[tuple[str, Any, Any]]:
