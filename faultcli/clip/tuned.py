@@ -16,7 +16,7 @@ from torch import nn
 from faultcli.clip.adapters import add_lora
 from faultcli.clip.text import TransformerTextEncoder
 from faultcli.errors import CheckpointError, ConfigError
-from faultcli.models.clip import ClipClassifier, FrozenTexts, LSTMTexts, signal_encoder
+from faultcli.models.clip import ClipClassifier, class_texts, signal_encoder
 
 
 def _is_lora(name: str) -> bool:
@@ -167,16 +167,14 @@ def build(
     **model_kwargs: Any,
 ) -> TunedClipClassifier:
     """The model of ``faultcli.clip.builder.clip_tuned``; ``text`` = "frozen", "lstm" or "lora"."""
-    if len(prompts) != num_classes:
-        raise ValueError(f"{len(prompts)} prompt lists for {num_classes} classes")
     if text == "lora":
+        if len(prompts) != num_classes:
+            raise ValueError(f"{len(prompts)} prompt lists for {num_classes} classes")
         texts: nn.Module = LoraTexts(
             prompts, text_model, text_dim, text_pooling, lora_r, lora_alpha, lora_dropout, text_embeddings
         )
-    elif text == "frozen":
-        texts = FrozenTexts(num_classes, text_dim, text_embeddings)
     else:
-        texts = LSTMTexts(prompts, text_dim)
+        texts = class_texts(text, num_classes, text_dim, prompts, text_embeddings)
     return TunedClipClassifier(
         signal_encoder(encoder, {"num_classes": num_classes, **encoder_kwargs}),
         texts,

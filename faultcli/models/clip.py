@@ -109,6 +109,15 @@ def signal_encoder(encoder: str, encoder_kwargs: dict[str, Any]) -> nn.Module:
     return net
 
 
+def class_texts(
+    text: str, num_classes: int, text_dim: int, prompts: list[list[str]], text_embeddings: torch.Tensor | None
+) -> nn.Module:
+    """The class-text side: "frozen" embeddings (a checkpoint restores them) or an LSTM over ``prompts``."""
+    if len(prompts) != num_classes:
+        raise ValueError(f"{len(prompts)} prompt lists for {num_classes} classes")
+    return FrozenTexts(num_classes, text_dim, text_embeddings) if text == "frozen" else LSTMTexts(prompts, text_dim)
+
+
 @register("model", "clip_classifier")
 def clip_classifier(
     num_classes: int,
@@ -127,12 +136,9 @@ def clip_classifier(
     """``text`` = "frozen" (``text_embeddings`` (classes, text_dim) from a frozen encoder; a checkpoint
     restores them) or "lstm" (trained here from ``prompts``, one list per class)."""
     lookup("model", encoder)
-    if len(prompts) != num_classes:
-        raise ValueError(f"{len(prompts)} prompt lists for {num_classes} classes")
-    texts = FrozenTexts(num_classes, text_dim, text_embeddings) if text == "frozen" else LSTMTexts(prompts, text_dim)
     return ClipClassifier(
         signal_encoder(encoder, {"num_classes": num_classes, **encoder_kwargs}),
-        texts,
+        class_texts(text, num_classes, text_dim, prompts, text_embeddings),
         text_dim,
         embed_dim=embed_dim,
         logit_scale=logit_scale,
