@@ -56,6 +56,13 @@ class ClassificationTask(Task):
 
     def build_data(self, cfg: Config, reporter: Reporter, data_info: dict[str, Any] | None = None) -> Any:
         data = self.build(cfg, reporter, data_info)
+        if data_info is None and cfg.data.label_fraction < 1.0 and cfg.train.early_stop_metric != "epoch":
+            # a few-label user may not hold the labels that choose the checkpoint: say which ones do
+            reporter.info(
+                f"data.label_fraction = {cfg.data.label_fraction:g} trains on part of the train labels; the "
+                f"checkpoint is chosen on every label of the val split ({cfg.train.early_stop_metric}); to keep the "
+                "last epoch instead, set train.early_stop_metric = 'epoch', early_stop_mode = 'max', patience = 0"
+            )
         if cfg.adapt.method == "none" or data_info is not None:  # evaluating a trained model: no target
             return data
         from faultcli.adapt.target import with_target

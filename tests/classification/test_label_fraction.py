@@ -34,3 +34,24 @@ def test_training_uses_the_subset_and_validation_and_test_stay_whole(tmp_path):
     counts = np.bincount(data.labels(data.rows("train")))
     assert summary["n_train"] == int(np.round(counts * 0.25).sum())
     assert summary["n_val"] == len(data.rows("val")) and summary["n_test"] == len(data.rows("test"))
+
+
+class _Lines(NullReporter):
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def info(self, message: str) -> None:
+        self.lines.append(message)
+
+
+def test_the_log_says_which_labels_choose_the_checkpoint(tmp_path):
+    from faultcli.tasks import get_task
+
+    said = {}
+    for name, extra in (("val", []), ("last", ["train.early_stop_metric=epoch", "train.early_stop_mode=max"])):
+        cfg = load_config(recipe(tmp_path, "wdcnn"), ["data.label_fraction=0.25", *extra])
+        reporter = _Lines()
+        get_task(cfg.task).build_data(cfg, reporter)
+        said[name] = [line for line in reporter.lines if "label_fraction" in line]
+    assert len(said["val"]) == 1 and "every label of the val split" in said["val"][0]
+    assert said["last"] == []
