@@ -34,9 +34,8 @@ def train(
     model (clip.mode = adapter, train.init = the align run); `faultcli finetune` on a clip recipe, with the
     calibrated-stacking γ and the text LoRA's parameter counts in the summary."""
     from faultcli.cli.finetune import train_recipe
-    from faultcli.services.clip import train_clip
 
-    train_recipe("clip", recipe, overrides, name, out, print_config, resume, "clip", train_clip, CLIP_KEYS)
+    train_recipe("clip", recipe, overrides, name, out, print_config, resume, "clip", CLIP_KEYS)
 
 
 @clip_app.command("eval")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -91,20 +90,17 @@ def train_recipe(
     print_config: bool,
     resume: Path | None,
     task: str | None = None,
-    train: Callable[..., dict] | None = None,
     keys: tuple[str, ...] = SUMMARY_KEYS,
 ) -> None:
-    """What `finetune` and its aliases `segment train`, `clip train` do: check the recipe, open the run, fit,
-    print. ``task``: the one task the alias trains; ``train``: its service (default ``services.fit.fit``);
-    ``keys``: the summary figures printed."""
+    """What `finetune` and its aliases `segment train`, `clip train` do: check the recipe, open the run, train
+    with the task's service, print. ``task``: the one task the alias trains; ``keys``: the figures printed."""
     from faultcli.services.common import resolve_config, start_run
-    from faultcli.services.fit import check_recipe, fit
+    from faultcli.services.fit import check_recipe, trainer
 
-    train = train or fit
     if resume is not None:
         from faultcli.services.resume import resume_run
 
-        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter(), train=train)
+        summary, path = resume_run(resume, overrides or [], con.ConsoleReporter())
         con.print_summary(f"{command} (resumed)", summary, keys, path)
         return
     cfg = resolve_config(recipe, overrides)
@@ -117,5 +113,5 @@ def train_recipe(
         return
     check_recipe(cfg)  # before the run folder exists
     with start_run(command, cfg, name, out) as run:
-        summary = train(cfg, run, con.ConsoleReporter())
+        summary = trainer(cfg.task)(cfg, run, con.ConsoleReporter())
     con.print_summary(command, summary, keys, run.path)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,16 @@ from faultcli.errors import ConfigError, DataError
 from faultcli.progress import LogReporter, Reporter
 from faultcli.runs import Run, append_jsonl
 from faultcli.tasks import Task, get_task
+
+
+def trainer(task: str) -> Callable[..., dict[str, Any]]:
+    """The service that trains ``task``: the one fit flow, or task clip's, which adds the tuned model's
+    figures (calibration shift, text LoRA counts) to the summary."""
+    if task == "clip":
+        from faultcli.services.clip import train_clip
+
+        return train_clip
+    return fit
 
 
 def check_recipe(cfg: Config) -> Task:

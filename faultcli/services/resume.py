@@ -30,11 +30,10 @@ def resume_run(
     path: Path, overrides: list[str], reporter: Reporter, train: Callable[..., dict[str, Any]] | None = None
 ) -> tuple[dict[str, Any], Path]:
     """``path`` is a run folder or one of its checkpoints; the config comes from the checkpoint (overrides
-    allowed). ``train(cfg, run, reporter, resume=<checkpoint>)`` continues it: the one fit flow unless told
+    allowed). ``train(cfg, run, reporter, resume=<checkpoint>)`` continues it: the task's trainer unless told
     otherwise."""
-    from faultcli.services.fit import fit
+    from faultcli.services.fit import trainer
 
-    train = train or fit
     path = Path(path)
     if not path.exists():
         raise UserError(f"--resume {path} not found; pass a run folder or its checkpoints/last.pt")
@@ -57,7 +56,7 @@ def resume_run(
         cfg = resolve_config(None, overrides, base=dict(state["config"]))
         run = Run(path=run_dir, logger=logger)
         logger.info("resuming from %s", ckpt)
-        summary = train(cfg, run, reporter, resume=ckpt)
+        summary = (train or trainer(cfg.task))(cfg, run, reporter, resume=ckpt)
     finally:
         close_logger(logger)
     return summary, run_dir
