@@ -15,9 +15,9 @@ pytest.importorskip("peft")
 PROMPTS = [["A ball bearing", "ball fault"], ["A inner bearing"], ["A outer bearing", "outer race fault"]]
 
 
-def tuned(tiny_bert, **kwargs):
-    torch.manual_seed(0)
-    args = {
+def tuned_kwargs(tiny_bert) -> dict:
+    """The builder arguments of a tiny text-LoRA model over the tiny BERT."""
+    return {
         "num_classes": 3,
         "encoder": "wdcnn",
         "encoder_kwargs": {"window": 1024},
@@ -27,9 +27,12 @@ def tuned(tiny_bert, **kwargs):
         "text_model": str(tiny_bert),
         "embed_dim": 16,
         "lora_r": 4,
-        "lora_dropout": 0.0,
-        **kwargs,
     }
+
+
+def tuned(tiny_bert, **kwargs):
+    torch.manual_seed(0)
+    args = {**tuned_kwargs(tiny_bert), "lora_dropout": 0.0, **kwargs}
     return create_model("clip_tuned", **args)
 
 
@@ -134,17 +137,7 @@ def test_new_descriptions_are_encoded_by_the_tuned_encoder(tiny_bert):
         loss.backward()
         optimizer.step()
     model.eval()
-    kwargs = {
-        "num_classes": 3,
-        "encoder": "wdcnn",
-        "encoder_kwargs": {"window": 1024},
-        "text": "lora",
-        "text_dim": 32,
-        "prompts": PROMPTS,
-        "text_model": str(tiny_bert),
-        "embed_dim": 16,
-        "lora_r": 4,
-    }
+    kwargs = tuned_kwargs(tiny_bert)
     state = {"model_name": "clip_tuned", "model": model.state_dict()}
     same = lora_embeddings(state, kwargs)
     assert torch.allclose(same, model.texts.embeddings, atol=1e-5)  # the trained prompts: the trained rows
