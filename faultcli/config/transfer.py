@@ -21,7 +21,8 @@ class PretrainConfig:
     probe_every: int = opt(
         5,
         "at the first epoch, every this many and the last, the k-NN accuracy of the features on the labelled val split "
-        "(the checkpoint with the best is kept); 0 = never, the last epoch is kept",
+        "against a bank of every labelled train window (the checkpoint with the best is kept, so those labels choose "
+        "it); 0 = never, the last epoch is kept",
         min=0,
     )
     probe_k: int = opt(10, "neighbours of the k-NN probe (cosine similarity)", min=1)
