@@ -10,7 +10,8 @@ import pytest
 import scipy.io
 
 from faultcli.config.schema import DataConfig
-from faultcli.data.rates import check_shaft_line, resample, resolve_rate
+from faultcli.data.rates import resample, resolve_rate
+from faultcli.data.shaft_lines import check_shaft_line
 from faultcli.data.vibration import prepare_vibration
 from faultcli.errors import DataError
 
