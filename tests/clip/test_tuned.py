@@ -36,6 +36,17 @@ def tuned(tiny_bert, **kwargs):
     return create_model("clip_tuned", **args)
 
 
+def train_steps(model, lr: float, steps: int = 3) -> None:
+    """A few optimiser steps of the class-aware loss on random windows (the trainable weights move)."""
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
+    model.train()
+    for _ in range(steps):
+        loss = class_aware_infonce(model(torch.randn(6, 1, 1024)), torch.arange(6) % 3)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
 def lora_count(r: int = 4, width: int = 32, layers: int = 2) -> int:
     return layers * 2 * (r * width + width * r)  # query and value: A (r × in) and B (out × r)
 
@@ -91,13 +102,7 @@ def test_eval_reads_the_class_texts_of_the_last_step_without_encoding_again(tiny
 
 def test_a_checkpoint_holds_the_lora_weights_not_the_base_and_restores_the_same_logits(tiny_bert, tmp_path):
     model = tuned(tiny_bert, seen=[0, 1])
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
-    model.train()
-    for _ in range(3):
-        loss = class_aware_infonce(model(torch.randn(6, 1, 1024)), torch.arange(6) % 3)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    train_steps(model, lr=1e-2)
     model.set_gamma(0.7)
     model.eval()
     state = model.state_dict()
@@ -129,13 +134,7 @@ def test_new_descriptions_are_encoded_by_the_tuned_encoder(tiny_bert):
     from faultcli.services.clip import lora_embeddings
 
     model = tuned(tiny_bert)
-    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=5e-2)
-    model.train()
-    for _ in range(3):
-        loss = class_aware_infonce(model(torch.randn(6, 1, 1024)), torch.arange(6) % 3)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    train_steps(model, lr=5e-2)
     model.eval()
     kwargs = tuned_kwargs(tiny_bert)
     state = {"model_name": "clip_tuned", "model": model.state_dict()}
